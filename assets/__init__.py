@@ -1,0 +1,1 @@
+"""Files shipped inside the package: the default model the runtime loads (see README.md here)."""

@@ -1,0 +1,38 @@
+"""Shared fixtures: real MNIST through the product's own loader, and one tiny real model.
+
+MNIST comes from wherever tegaki.train.mnist finds it: $TEGAKI_MNIST (this repo's CI points
+it at ../shared/data/mnist), the Keras cache, or Keras's download on an online machine.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tegaki.train.mnist import load_mnist
+
+# The tiny model every later test builds on: one epoch on 2,000 real training images.
+TINY_TRAIN_ARGS = ["--limit", "2000", "--epochs", "1", "--batch-size", "32", "--seed", "1"]
+
+
+def run_command(*args: str, input: bytes | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run one of the installed console scripts as a user would."""
+    script = Path(sys.executable).with_name(args[0])
+    return subprocess.run([str(script), *args[1:]], capture_output=True, input=input, timeout=600,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    return load_mnist()
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """Output folder of a real `train-cnn` run on a small subset."""
+    out = tmp_path_factory.mktemp("tiny-run")
+    result = run_command("train-cnn", *TINY_TRAIN_ARGS, "--out", str(out))
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    return out

@@ -1,0 +1,107 @@
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import TINY_TRAIN_ARGS, run_command
+from tegaki.runtime.contract import INPUT_CONTRACT, to_model_input
+from tegaki.train.training import split_validation
+
+
+def test_tiny_run_writes_every_output(tiny_run, mnist):
+    metadata = json.loads((tiny_run / "metadata.json").read_text())
+    assert metadata["architecture"] == "seed" and metadata["epochs"] == 1 and metadata["seed"] == 1
+    assert metadata["parameters"] == 1_199_882  # the tutorial's model, layer for layer
+    assert metadata["train_images"] + metadata["validation_images"] == 2000
+    assert metadata["data"]["train_sha256"] == mnist.train_sha256()
+    assert metadata["input"] == json.loads(json.dumps(INPUT_CONTRACT))
+    assert {"tensorflow", "keras", "numpy", "python"} <= metadata["versions"].keys()
+    assert metadata["train_seconds"] > 0
+
+    rows = list(csv.DictReader((tiny_run / "history.csv").open()))
+    assert len(rows) == 1 and {"loss", "accuracy", "val_loss", "val_accuracy"} <= rows[0].keys()
+    with Image.open(tiny_run / "history.png") as plot:
+        assert plot.format == "PNG" and plot.width > 300
+    events = list((tiny_run / "logs").rglob("events.out.tfevents.*"))
+    assert {p.parent.name for p in events} >= {"train", "validation"}
+    assert not list(tiny_run.glob(".staging-*")), "staging folder left behind"
+
+
+def test_tiny_model_scores_well_above_chance(tiny_run, mnist):
+    import keras
+
+    model = keras.models.load_model(tiny_run / "model.keras")
+    probabilities = model.predict(to_model_input(mnist.x_test), batch_size=1000, verbose=0)
+    accuracy = float(np.mean(probabilities.argmax(axis=1) == mnist.y_test))
+    assert accuracy > 0.8, accuracy  # chance is 0.1
+    metadata = json.loads((tiny_run / "metadata.json").read_text())
+    assert metadata["test"]["accuracy"] == pytest.approx(accuracy, abs=1e-4)
+
+
+def test_validation_split_is_seeded_disjoint_and_complete():
+    train, val = split_validation(1000, 0.1, seed=3)
+    assert len(val) == 100 and len(train) == 900
+    assert not set(train) & set(val) and set(train) | set(val) == set(range(1000))
+    np.testing.assert_array_equal(val, split_validation(1000, 0.1, seed=3)[1])
+    assert not np.array_equal(val, split_validation(1000, 0.1, seed=4)[1])
+
+
+@pytest.mark.parametrize("command", ["train-cnn"])
+def test_help(command):
+    result = run_command(command, "--help")
+    assert result.returncode == 0 and b"Usage:" in result.stdout
+
+
+def test_help_lists_exactly_the_architectures():
+    from tegaki.train.architectures import ARCHITECTURES
+    from tegaki.train.cli import ARCH_CHOICES
+
+    assert ARCH_CHOICES.keys() == ARCHITECTURES.keys()
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--epochs", "0"], 2, b"--epochs"),
+    (["--arch", "resnet9000"], 2, b"'resnet9000' is not one of: seed"),
+    (["--val-split", "0.9"], 2, b"--val-split"),
+    (["--no-such-option"], 2, b"No such option"),
+    (["--data", "/nonexistent/mnist"], 1, b"train-cnn: error: /nonexistent/mnist (from --data) does not exist"),
+])
+def test_bad_arguments_exit_non_zero_with_a_clear_message(tmp_path, args, code, message):
+    result = run_command("train-cnn", *args, "--out", str(tmp_path / "out"))
+    assert result.returncode == code
+    assert message in result.stderr and b"Traceback" not in result.stderr
+    assert not (tmp_path / "out" / "model.keras").exists()
+
+
+def test_unwritable_out_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the output folder should go")
+    result = run_command("train-cnn", *TINY_TRAIN_ARGS, "--limit", "50", "--out", str(blocker / "out"))
+    assert result.returncode == 1 and b"train-cnn: error: cannot write" in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
+def test_ctrl_c_leaves_no_output_files(tmp_path):
+    out = tmp_path / "out"
+    (out).mkdir()
+    (out / "model.keras").write_text("an earlier run's model")
+    script = Path(sys.executable).with_name("train-cnn")
+    process = subprocess.Popen([str(script), "--limit", "20000", "--epochs", "5", "--out", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for line in process.stdout:  # wait until training has started
+        if line.startswith(b"model:"):
+            break
+    time.sleep(2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr.decode()[-1000:]
+    assert b"interrupted; no output files were written" in stderr
+    assert (out / "model.keras").read_text() == "an earlier run's model"
+    assert sorted(p.name for p in out.iterdir() if p.name != "logs") == ["model.keras"]

@@ -1,0 +1,60 @@
+"""`train-cnn`: a thin command line over tegaki.train.training.train."""
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tegaki.runtime.console import fail, require_modules
+
+# Kept here, not imported from architectures, so `--help` answers without loading TensorFlow;
+# tests check that it lists exactly the architectures that exist.
+ARCH_CHOICES = {"seed": "the Keras MNIST tutorial's CNN (1.2 M parameters; Adadelta, 12 epochs)"}
+
+app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+
+
+@app.command(help="Train a digit CNN on MNIST and write the Keras model, metadata.json, "
+                  "history.csv, history.png and TensorBoard logs.")
+def train_cnn(
+    arch: Annotated[str, typer.Option(help="architecture: " + "; ".join(
+        f"{name}: {text}" for name, text in ARCH_CHOICES.items()))] = "seed",
+    out: Annotated[Path | None, typer.Option(help="output folder [default: models/ARCH]")] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, help="[default: the architecture's recipe]")] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="[default: the architecture's recipe]")] = None,
+    seed: Annotated[int, typer.Option(min=0, help="random seed: same seed, same data, same model")] = 0,
+    limit: Annotated[int | None, typer.Option(min=2, help="train on the first N training images only (quick try)")] = None,
+    val_split: Annotated[float, typer.Option(min=0.01, max=0.5, help="fraction of the training images held out for validation")] = 0.1,
+    logdir: Annotated[Path | None, typer.Option(help="TensorBoard log folder [default: OUT/logs]")] = None,
+    data: Annotated[Path | None, typer.Option(help="MNIST folder (four IDX files, .gz or raw) or mnist.npz "
+                                                    "[default: $TEGAKI_MNIST, then the Keras cache, then download]")] = None,
+) -> None:
+    if arch not in ARCH_CHOICES:
+        raise typer.BadParameter(f"{arch!r} is not one of: {', '.join(ARCH_CHOICES)}", param_hint="--arch")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter hides our output
+    from tegaki.train.mnist import MnistError
+    from tegaki.train.training import TrainConfig, train
+
+    config = TrainConfig(arch=arch, out=out or Path("models") / arch, epochs=epochs, batch_size=batch_size,
+                         seed=seed, limit=limit, val_split=val_split, logdir=logdir, data=data,
+                         verbose=1 if sys.stdout.isatty() else 2)
+    try:
+        result = train(config)
+    except MnistError as error:
+        fail(str(error))
+    except KeyboardInterrupt:
+        fail("interrupted; no output files were written", code=130)
+    except OSError as error:
+        fail(f"cannot write {error.filename or config.out}: {error.strerror or error}")
+    test = result.metadata["test"]
+    print(f"test accuracy {test['accuracy']:.2%} (loss {test['loss']:.4f}) on {test['images']} images; "
+          f"trained in {result.metadata['train_seconds']:.0f} s")
+    for path in result.files:
+        print(f"wrote {path}")
+
+
+def main() -> None:
+    require_modules(["tensorflow", "keras", "matplotlib"], "tegaki[train]")
+    app()
