@@ -19,7 +19,7 @@ def test_tiny_run_writes_every_output(tiny_run, mnist):
     metadata = json.loads((tiny_run / "metadata.json").read_text())
     assert metadata["architecture"] == "seed" and metadata["epochs"] == 1 and metadata["seed"] == 1
     assert metadata["parameters"] == 1_199_882  # the tutorial's model, layer for layer
-    assert metadata["train_images"] + metadata["validation_images"] == 2000
+    assert metadata["train_images"] + metadata["validation_images"] == 4000
     assert metadata["data"]["train_sha256"] == mnist.train_sha256()
     assert metadata["input"] == json.loads(json.dumps(INPUT_CONTRACT))
     assert {"tensorflow", "keras", "numpy", "python"} <= metadata["versions"].keys()
@@ -40,7 +40,7 @@ def test_tiny_model_scores_well_above_chance(tiny_run, mnist):
     model = keras.models.load_model(tiny_run / "model.keras")
     probabilities = model.predict(to_model_input(mnist.x_test), batch_size=1000, verbose=0)
     accuracy = float(np.mean(probabilities.argmax(axis=1) == mnist.y_test))
-    assert accuracy > 0.8, accuracy  # chance is 0.1
+    assert accuracy > 0.85, accuracy  # chance is 0.1
     metadata = json.loads((tiny_run / "metadata.json").read_text())
     assert metadata["test"]["accuracy"] == pytest.approx(accuracy, abs=1e-4)
 
@@ -53,7 +53,7 @@ def test_validation_split_is_seeded_disjoint_and_complete():
     assert not np.array_equal(val, split_validation(1000, 0.1, seed=4)[1])
 
 
-@pytest.mark.parametrize("command", ["train-cnn"])
+@pytest.mark.parametrize("command", ["train-cnn", "export-cnn"])
 def test_help(command):
     result = run_command(command, "--help")
     assert result.returncode == 0 and b"Usage:" in result.stdout

@@ -1,0 +1,64 @@
+"""`export-cnn`: a thin command line over tegaki.export.exporting.export_model."""
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tegaki.runtime.console import fail, require_modules
+
+# Kept here so `--help` answers without loading TensorFlow; tests check it matches FORMATS.
+FORMAT_CHOICES = ["onnx", "onnx-int8", "tflite", "tflite-fp16", "tflite-int8"]
+
+app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+
+
+def print_table(reports: list[dict]) -> None:
+    print(f"{'format':<12} {'size':>10} {'accuracy':>9} {'agreement':>10} {'max diff':>9} {'secs':>6}  result")
+    for r in reports:
+        result = "ok" if not r["failed"] else "FAILED: " + "; ".join(r["failed"])
+        print(f"{r['format']:<12} {r['bytes']:>10,} {r['accuracy']:>9.2%} {r['top1_agreement']:>10.2%} "
+              f"{r['max_abs_diff']:>9.1e} {r['export_seconds']:>6.1f}  {result}")
+
+
+@app.command(help="Convert a trained .keras model to ONNX / TFLite files, check each against the "
+                  "Keras model on MNIST test images, and write the files that pass, their "
+                  "metadata and parity.json.")
+def export_cnn(
+    model: Annotated[Path, typer.Argument(help="the .keras file train-cnn wrote")],
+    format: Annotated[list[str], typer.Option("--format", "-f", help="one of: all, " + ", ".join(FORMAT_CHOICES)
+                                              + " (repeat for several)")] = ["all"],
+    out: Annotated[Path | None, typer.Option(help="output folder [default: the model's folder]")] = None,
+    name: Annotated[str | None, typer.Option(help="base file name [default: the architecture]")] = None,
+    opset: Annotated[int, typer.Option(min=13, max=21, help="ONNX opset")] = 17,
+    parity_images: Annotated[int, typer.Option(min=100, max=10_000, help="MNIST test images for the parity checks")] = 10_000,
+    data: Annotated[Path | None, typer.Option(help="MNIST folder or mnist.npz [default: $TEGAKI_MNIST, the Keras cache, download]")] = None,
+) -> None:
+    unknown = [f for f in format if f != "all" and f not in FORMAT_CHOICES]
+    if unknown:
+        raise typer.BadParameter(f"{', '.join(unknown)} (choose from all, {', '.join(FORMAT_CHOICES)})", param_hint="--format")
+    formats = FORMAT_CHOICES if "all" in format else list(dict.fromkeys(format))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from tegaki.export.exporting import ExportError, export_model
+    from tegaki.train.mnist import MnistError
+
+    out = out or model.parent
+    try:
+        reports = export_model(model, formats, out, data=data, parity_images=parity_images, opset=opset, name=name)
+    except (ExportError, MnistError) as error:
+        fail(str(error))
+    except KeyboardInterrupt:
+        fail("interrupted; files already checked are in place, no partial file was written", code=130)
+    except OSError as error:
+        fail(f"cannot write {error.filename or out}: {error.strerror or error}")
+    print_table(reports)
+    print(f"wrote {out / 'parity.json'}")
+    failed = [r["format"] for r in reports if r["failed"]]
+    if failed:
+        fail(f"parity failed for {', '.join(failed)}; those files were not written")
+
+
+def main() -> None:
+    require_modules(["tensorflow", "tf2onnx", "onnx"], "tegaki[train]")
+    app()

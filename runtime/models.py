@@ -1,0 +1,136 @@
+"""Model files the runtime runs: ONNX through onnxruntime, TFLite through ai-edge-litert.
+
+Each loader reads the model's own metadata (embedded in ONNX, a `<file>.json` sidecar for
+TFLite), checks that its input is the contract's (N, 28, 28, 1) float32 image, and offers
+`predict(batch) -> probabilities`, numpy in and out, as onnxruntime's own API does.
+"""
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from tegaki.runtime.contract import IMAGE_SIZE, LABELS, PREPROCESSING_VERSION
+from tegaki.runtime.errors import ModelError
+
+METADATA_KEY = "tegaki"  # ONNX metadata_props key holding the JSON metadata
+EXPECTED_INPUT = (IMAGE_SIZE, IMAGE_SIZE, 1)
+
+
+def sidecar_path(model_path: Path) -> Path:
+    """Where a TFLite file's metadata lives: `model.tflite` -> `model.tflite.json`."""
+    return model_path.with_name(model_path.name + ".json")
+
+
+def _check_metadata(path: Path, metadata: dict, classes: int) -> tuple[str, ...]:
+    """Labels for the model's outputs; refuses a model that wants preprocessing we don't do."""
+    wanted = metadata.get("input", {}).get("preprocessing_version", PREPROCESSING_VERSION)
+    if wanted > PREPROCESSING_VERSION:
+        raise ModelError(f"{path}: needs preprocessing version {wanted}; this runtime has "
+                         f"{PREPROCESSING_VERSION} (upgrade tegaki)")
+    labels = tuple(metadata.get("labels", LABELS))
+    if len(labels) != classes:
+        raise ModelError(f"{path}: {classes} outputs but {len(labels)} labels in its metadata")
+    return labels
+
+
+def _check_input(path: Path, shape: list, classes_shape: list) -> int:
+    """Number of classes; refuses inputs other than (batch, 28, 28, 1)."""
+    if len(shape) != 4 or tuple(shape[1:]) != EXPECTED_INPUT:
+        raise ModelError(f"{path}: input shape {shape}, expected [batch, {IMAGE_SIZE}, {IMAGE_SIZE}, 1]")
+    if len(classes_shape) != 2 or not isinstance(classes_shape[1], int | np.integer):
+        raise ModelError(f"{path}: output shape {classes_shape}, expected [batch, classes]")
+    return int(classes_shape[1])
+
+
+class OnnxModel:
+    """An ONNX file in an onnxruntime session; `predict` is safe from several threads."""
+
+    def __init__(self, path: Path, threads: int | None = None):
+        import onnxruntime
+
+        self.path = Path(path)
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        try:
+            self.session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        except Exception as error:  # onnxruntime raises its own untyped errors for bad files
+            reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+            raise ModelError(f"{self.path}: not a loadable ONNX model ({reason[:200]})") from None
+        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise ModelError(f"{self.path}: has {len(inputs)} inputs and {len(outputs)} outputs, expected 1 and 1")
+        if inputs[0].type != "tensor(float)":
+            raise ModelError(f"{self.path}: input type {inputs[0].type}, expected tensor(float)")
+        classes = _check_input(self.path, inputs[0].shape, outputs[0].shape)
+        self.input_name = inputs[0].name
+        raw = self.session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
+        self.metadata = json.loads(raw) if raw else {}
+        self.labels = _check_metadata(self.path, self.metadata, classes)
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: batch})[0]
+
+
+class TfliteModel:
+    """A TFLite file (float or full-integer) in an ai-edge-litert interpreter.
+
+    The interpreter holds its tensors in place, so calls are serialised with a lock.
+    """
+
+    def __init__(self, path: Path, threads: int | None = None):
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:
+            raise ModelError(f"{path}: running .tflite files needs ai-edge-litert; "
+                             "install it with: pip install 'tegaki[tflite]'") from None
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelError(f"{self.path}: no such model file")
+        try:
+            self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
+            self.interpreter.allocate_tensors()
+        except Exception as error:  # the interpreter raises ValueError/RuntimeError for bad files
+            raise ModelError(f"{self.path}: not a loadable TFLite model ({str(error).strip()[:200]})") from None
+        self._input = self.interpreter.get_input_details()[0]
+        self._output = self.interpreter.get_output_details()[0]
+        classes = _check_input(self.path, list(self._input["shape_signature"]), list(self._output["shape"]))
+        sidecar = sidecar_path(self.path)
+        self.metadata = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
+        self.labels = _check_metadata(self.path, self.metadata, classes)
+        self._batch = int(self._input["shape"][0])
+        self._lock = threading.Lock()
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        input_scale, input_zero = self._input["quantization"]
+        if self._input["dtype"] != np.float32:  # full-integer model: quantize the [0, 1] input
+            info = np.iinfo(self._input["dtype"])
+            batch = np.clip(np.round(batch / input_scale + input_zero), info.min, info.max)
+        batch = batch.astype(self._input["dtype"])
+        with self._lock:
+            if len(batch) != self._batch:
+                self.interpreter.resize_tensor_input(self._input["index"], [len(batch), *EXPECTED_INPUT])
+                self.interpreter.allocate_tensors()
+                self._batch = len(batch)
+            self.interpreter.set_tensor(self._input["index"], batch)
+            self.interpreter.invoke()
+            result = self.interpreter.get_tensor(self._output["index"])
+        output_scale, output_zero = self._output["quantization"]
+        if self._output["dtype"] != np.float32:
+            result = (result.astype(np.float32) - output_zero) * output_scale
+        return result.astype(np.float32, copy=False)
+
+
+def load_model(path: Path, threads: int | None = None) -> OnnxModel | TfliteModel:
+    """Open an .onnx or .tflite file, chosen by its suffix."""
+    path = Path(path)
+    if path.suffix == ".tflite":
+        return TfliteModel(path, threads)
+    if path.suffix == ".onnx":
+        if not path.is_file():
+            raise ModelError(f"{path}: no such model file")
+        return OnnxModel(path, threads)
+    raise ModelError(f"{path}: unknown model type; expected a .onnx or .tflite file")

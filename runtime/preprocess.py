@@ -1,0 +1,185 @@
+"""Turn what users actually have into the 28x28 image the model expects, the way MNIST was made.
+
+The tutorial fed the model whatever the user gave it, so a digit that was not scaled and
+centred like MNIST was misread. Every step below undoes one way a real image differs:
+
+1. decode      any format Pillow reads; first frame of an animation; EXIF orientation
+               applied; a declared size over MAX_PIXELS is refused before decoding
+               (decompression bombs); large JPEGs decode at a reduced scale (fast).
+2. grayscale   any mode (RGB, RGBA, L, LA, P, I;16, CMYK, ...) to luminance in [0, 1];
+               16-bit scaled, not clipped; transparency composited on white (on black
+               when the opaque strokes are light, so light ink on a transparent canvas
+               still shows).
+3. polarity    MNIST digits are white on black. The background is most of the image, so
+               a light median means dark ink on paper: invert.
+4. background  uneven lighting and paper tint are estimated as a smooth surface (a grey
+               opening at low resolution, wider than any stroke) and subtracted; what is
+               left below an Otsu threshold is paper texture and set to black; strokes
+               are stretched so the darkest ink becomes full white, like MNIST's.
+5. crop        to the ink's bounding box (a sliver of stray specks at the edges trimmed).
+6. scale       longest side to 20 px, aspect ratio kept, area-averaged (anti-aliased).
+7. centre      pasted into 28x28 so the centre of mass sits at the centre.
+8. scale       to float32 [0, 1] happens in tegaki.runtime.contract.to_model_input.
+
+An image with no ink (a blank page, a flat colour) raises ImageError("no digit found").
+"""
+
+import io
+import warnings
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+
+from tegaki.runtime.contract import IMAGE_SIZE
+from tegaki.runtime.errors import ImageError
+
+ImageSource = str | Path | bytes | BinaryIO | Image.Image | np.ndarray
+
+MAX_PIXELS = 50_000_000  # about 8,000 x 6,000: larger than any phone photo
+WORK_SIDE = 256  # images are reduced to this longest side before the per-pixel steps
+DIGIT_SIDE = 20  # MNIST: the digit's longest side inside the 28x28 frame
+MIN_CONTRAST = 0.15  # ink must differ from the paper by this much of full scale
+BACKGROUND_GRID = 32  # the background is estimated on an image this many pixels across
+BACKGROUND_WINDOW = 11  # opening window on that grid: wider than strokes, narrower than light changes
+TRIM = 0.002  # fraction of ink mass ignored at each edge of the bounding box
+
+
+def load_image(source: ImageSource) -> Image.Image:
+    """Decode `source` (path, bytes, binary file, PIL image or numpy array) into a PIL image."""
+    if isinstance(source, Image.Image):
+        return ImageOps.exif_transpose(source)
+    if isinstance(source, np.ndarray):
+        return _from_array(source)
+    name = str(source) if isinstance(source, str | Path) else "image"
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(source)
+            if image.width * image.height > MAX_PIXELS:
+                raise ImageError(f"{name}: {image.width}x{image.height} pixels is over the "
+                                 f"{MAX_PIXELS // 1_000_000} MP limit")
+            if image.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale when that is plenty
+                image.draft("L" if image.mode in ("L", "RGB") else image.mode, (2 * WORK_SIDE, 2 * WORK_SIDE))
+            image.load()
+            return ImageOps.exif_transpose(image)
+    except ImageError:
+        raise
+    except FileNotFoundError:
+        raise ImageError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise ImageError(f"{name}: is a folder, not an image") from None
+    except PermissionError:
+        raise ImageError(f"{name}: permission denied") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{name}: not an image Pillow can read") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"{name}: declared size is over the decompression-bomb limit") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as error:  # truncated or corrupt data
+        raise ImageError(f"{name}: cannot decode ({str(error).strip() or type(error).__name__})") from None
+
+
+def _from_array(array: np.ndarray) -> Image.Image:
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)) or min(array.shape[:2]) < 1:
+        raise ImageError(f"array of shape {array.shape} is not an image (H, W), (H, W, 3) or (H, W, 4)")
+    if array.dtype != np.uint8:
+        array = np.asarray(array, dtype=np.float32)
+        if array.max(initial=0) <= 1.0:  # floats in [0, 1]
+            array = array * 255.0
+        array = np.clip(np.round(array), 0, 255).astype(np.uint8)
+    return Image.fromarray(array)
+
+
+def to_grayscale(image: Image.Image) -> np.ndarray:
+    """Luminance in [0, 1] as float32 (H, W), transparency composited (see module docs)."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        values = np.asarray(image, dtype=np.float32)
+        top = 1.0 if values.max(initial=0) <= 1.0 else 255.0 if values.max() <= 255 else 65535.0
+        return np.clip(values / top, 0.0, 1.0)
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    if not has_alpha:
+        return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
+    luminance = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    alpha = rgba[..., 3]
+    opaque = alpha > 0.5
+    light_strokes = opaque.any() and (~opaque).any() and np.median(luminance[opaque]) > 0.5
+    backdrop = 0.0 if light_strokes else 1.0
+    return luminance * alpha + backdrop * (1.0 - alpha)
+
+
+def _otsu(values: np.ndarray) -> float:
+    """The threshold that best splits `values` (in [0, 1]) into two classes."""
+    histogram, edges = np.histogram(values, bins=64, range=(0.0, 1.0))
+    weights = histogram.astype(np.float64) / max(histogram.sum(), 1)
+    centres = (edges[:-1] + edges[1:]) / 2
+    below = np.cumsum(weights)
+    mass = np.cumsum(weights * centres)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (mass[-1] * below - mass) ** 2 / (below * (1.0 - below))
+    return float(edges[np.nanargmax(between[:-1]) + 1])
+
+
+def ink_map(gray: np.ndarray) -> np.ndarray:
+    """White-on-black ink strength in [0, 1] (H, W): steps 3 and 4 of the module docs."""
+    if np.median(gray) > 0.5:  # light paper, dark ink
+        gray = 1.0 - gray
+    height, width = gray.shape
+    # Background: grey opening (min then max filter) on a coarse grid, wider than any stroke.
+    scale = BACKGROUND_GRID / max(height, width)
+    small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = Image.fromarray(gray).resize(small_size, Image.Resampling.BOX)
+    opened = small.filter(ImageFilter.MinFilter(BACKGROUND_WINDOW)).filter(ImageFilter.MaxFilter(BACKGROUND_WINDOW))
+    background = np.asarray(opened.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
+    ink = np.clip(gray - background, 0.0, 1.0)
+    peak = float(np.percentile(ink, 99.9)) if ink.size >= 1000 else float(ink.max())
+    if peak < MIN_CONTRAST:
+        raise ImageError("no digit found")
+    ink = ink / peak
+    ink[ink < _otsu(np.clip(ink, 0.0, 1.0))] = 0.0
+    return np.clip(ink, 0.0, 1.0)
+
+
+def _bounds(profile: np.ndarray) -> tuple[int, int]:
+    """First and last index of a projection, ignoring TRIM of its mass at each end."""
+    cumulative = np.cumsum(profile) / profile.sum()
+    return int(np.searchsorted(cumulative, TRIM, side="right")), int(np.searchsorted(cumulative, 1 - TRIM)) + 1
+
+
+def frame_digit(ink: np.ndarray) -> np.ndarray:
+    """Crop, scale and centre the ink into MNIST's 28x28 uint8 frame: steps 5 to 7."""
+    if ink.sum() <= 0:
+        raise ImageError("no digit found")
+    top, bottom = _bounds(ink.sum(axis=1))
+    left, right = _bounds(ink.sum(axis=0))
+    crop = Image.fromarray(np.round(ink[top:bottom, left:right] * 255).astype(np.uint8))
+    factor = DIGIT_SIDE / max(crop.size)
+    size = (max(1, round(crop.width * factor)), max(1, round(crop.height * factor)))
+    resample = Image.Resampling.BOX if factor < 1 else Image.Resampling.BILINEAR
+    digit = np.asarray(crop.resize(size, resample), dtype=np.float32)
+    if digit.sum() <= 0:
+        raise ImageError("no digit found")
+    rows, cols = np.indices(digit.shape)
+    centre_row, centre_col = (rows * digit).sum() / digit.sum(), (cols * digit).sum() / digit.sum()
+    centre = IMAGE_SIZE / 2
+    # MNIST put the centre of mass on pixel (14, 14): matching its convention is worth 0.5 points
+    y = int(np.clip(round(centre - centre_row), 0, IMAGE_SIZE - digit.shape[0]))
+    x = int(np.clip(round(centre - centre_col), 0, IMAGE_SIZE - digit.shape[1]))
+    frame = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
+    frame[y:y + digit.shape[0], x:x + digit.shape[1]] = np.round(digit).astype(np.uint8)
+    return frame
+
+
+def preprocess(source: ImageSource) -> np.ndarray:
+    """Any image to MNIST's uint8 (28, 28), white digit on black; raises ImageError."""
+    image = load_image(source)
+    if image.width * image.height < 4:
+        raise ImageError(f"a {image.width}x{image.height} image is too small to hold a digit")
+    if max(image.size) > WORK_SIDE:
+        image.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
+    return frame_digit(ink_map(to_grayscale(image)))
