@@ -1,0 +1,10 @@
+"""tegaki's runtime: read handwritten digits with numpy, Pillow and onnxruntime only.
+
+Nothing here imports TensorFlow, Keras, tf2onnx or onnx, nor tegaki.train or tegaki.export.
+"""
+
+from tegaki.runtime.errors import ImageError, ModelError, TegakiError
+from tegaki.runtime.preprocess import preprocess
+from tegaki.runtime.reader import DigitReader, Prediction
+
+__all__ = ["DigitReader", "Prediction", "preprocess", "TegakiError", "ImageError", "ModelError"]

@@ -11,7 +11,8 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
                when the opaque strokes are light, so light ink on a transparent canvas
                still shows).
 3. polarity    MNIST digits are white on black. The background is most of the image, so
-               a light median means dark ink on paper: invert.
+               a median nearer the light end than the dark end means dark ink on paper
+               (however dim the photo): invert.
 4. background  uneven lighting and paper tint are estimated as a smooth surface (a grey
                opening at low resolution, wider than any stroke) and subtracted; what is
                left below an Otsu threshold is paper texture and set to black; strokes
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tegaki.runtime.contract import IMAGE_SIZE
 from tegaki.runtime.errors import ImageError
@@ -52,7 +53,7 @@ def load_image(source: ImageSource) -> Image.Image:
         return ImageOps.exif_transpose(source)
     if isinstance(source, np.ndarray):
         return _from_array(source)
-    name = str(source) if isinstance(source, str | Path) else "image"
+    prefix = f"{source}: " if isinstance(source, str | Path) else ""  # errors name paths
     if isinstance(source, bytes):
         source = io.BytesIO(source)
     try:
@@ -60,7 +61,7 @@ def load_image(source: ImageSource) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(source)
             if image.width * image.height > MAX_PIXELS:
-                raise ImageError(f"{name}: {image.width}x{image.height} pixels is over the "
+                raise ImageError(f"{prefix}{image.width}x{image.height} pixels is over the "
                                  f"{MAX_PIXELS // 1_000_000} MP limit")
             if image.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale when that is plenty
                 image.draft("L" if image.mode in ("L", "RGB") else image.mode, (2 * WORK_SIDE, 2 * WORK_SIDE))
@@ -69,17 +70,17 @@ def load_image(source: ImageSource) -> Image.Image:
     except ImageError:
         raise
     except FileNotFoundError:
-        raise ImageError(f"{name}: no such file") from None
+        raise ImageError(f"{prefix}no such file") from None
     except IsADirectoryError:
-        raise ImageError(f"{name}: is a folder, not an image") from None
+        raise ImageError(f"{prefix}is a folder, not an image") from None
     except PermissionError:
-        raise ImageError(f"{name}: permission denied") from None
+        raise ImageError(f"{prefix}permission denied") from None
     except UnidentifiedImageError:
-        raise ImageError(f"{name}: not an image Pillow can read") from None
+        raise ImageError(f"{prefix}not an image Pillow can read") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"{name}: declared size is over the decompression-bomb limit") from None
+        raise ImageError(f"{prefix}declared size is over the decompression-bomb limit") from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:  # truncated or corrupt data
-        raise ImageError(f"{name}: cannot decode ({str(error).strip() or type(error).__name__})") from None
+        raise ImageError(f"{prefix}cannot decode ({str(error).strip() or type(error).__name__})") from None
 
 
 def _from_array(array: np.ndarray) -> Image.Image:
@@ -125,17 +126,29 @@ def _otsu(values: np.ndarray) -> float:
     return float(edges[np.nanargmax(between[:-1]) + 1])
 
 
+def _filter(values: np.ndarray, reduce) -> np.ndarray:
+    """Min or max over a BACKGROUND_WINDOW square around each pixel. Edges are replicated, so
+    that a lighting gradient survives the opening right up to the border (Pillow's
+    Min/MaxFilter would cut it short there)."""
+    half = BACKGROUND_WINDOW // 2
+    padded = np.pad(values, half, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (BACKGROUND_WINDOW, BACKGROUND_WINDOW))
+    return reduce(windows, axis=(-2, -1))
+
+
 def ink_map(gray: np.ndarray) -> np.ndarray:
     """White-on-black ink strength in [0, 1] (H, W): steps 3 and 4 of the module docs."""
-    if np.median(gray) > 0.5:  # light paper, dark ink
+    # extremes, not percentiles: a thin digit on a big page can be under 1% of the pixels
+    darkest, background, lightest = gray.min(), np.median(gray), gray.max()
+    if lightest - background < background - darkest:  # the paper is nearer the light end: dark ink
         gray = 1.0 - gray
     height, width = gray.shape
     # Background: grey opening (min then max filter) on a coarse grid, wider than any stroke.
     scale = BACKGROUND_GRID / max(height, width)
     small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = Image.fromarray(gray).resize(small_size, Image.Resampling.BOX)
-    opened = small.filter(ImageFilter.MinFilter(BACKGROUND_WINDOW)).filter(ImageFilter.MaxFilter(BACKGROUND_WINDOW))
-    background = np.asarray(opened.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
+    small = np.asarray(Image.fromarray(gray).resize(small_size, Image.Resampling.BOX), dtype=np.float32)
+    opened = _filter(_filter(small, np.min), np.max)
+    background = np.asarray(Image.fromarray(opened).resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
     ink = np.clip(gray - background, 0.0, 1.0)
     peak = float(np.percentile(ink, 99.9)) if ink.size >= 1000 else float(ink.max())
     if peak < MIN_CONTRAST:
