@@ -190,7 +190,11 @@ def frame_digit(ink: np.ndarray) -> np.ndarray:
 
 def preprocess(source: ImageSource) -> np.ndarray:
     """Any image to MNIST's uint8 (28, 28), white digit on black; raises ImageError."""
-    image = load_image(source)
+    return digit_from_image(load_image(source))
+
+
+def digit_from_image(image: Image.Image) -> np.ndarray:
+    """Steps 2 to 7 on a decoded image."""
     if image.width * image.height < 4:
         raise ImageError(f"a {image.width}x{image.height} image is too small to hold a digit")
     if max(image.size) > WORK_SIDE:

@@ -22,7 +22,7 @@ def run_command(*args: str, input: bytes | None = None, env: dict | None = None)
     """Run one of the installed console scripts as a user would."""
     script = Path(sys.executable).with_name(args[0])
     return subprocess.run([str(script), *args[1:]], capture_output=True, input=input, timeout=600,
-                          env={**os.environ, **(env or {})})
+                          env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +35,15 @@ def tiny_run(tmp_path_factory) -> Path:
     """Output folder of a real `train-cnn` run on a small subset."""
     out = tmp_path_factory.mktemp("tiny-run")
     result = run_command("train-cnn", *TINY_TRAIN_ARGS, "--out", str(out))
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_edge_run(tmp_path_factory) -> Path:
+    """The edge architecture (augmentation, batch norm, one-cycle), one short epoch."""
+    out = tmp_path_factory.mktemp("tiny-edge")
+    result = run_command("train-cnn", "--arch", "edge", "--limit", "3000", "--epochs", "2", "--out", str(out))
     assert result.returncode == 0, result.stderr.decode()[-2000:]
     return out
 

@@ -128,3 +128,18 @@ def test_help_and_format_list():
     assert FORMAT_CHOICES == list(FORMATS)
     result = run_command("export-cnn", "--help")
     assert result.returncode == 0 and b"--parity-images" in result.stdout
+
+
+def test_batch_norm_is_folded_into_the_convolutions(tiny_edge_run, tmp_path):
+    from collections import Counter
+
+    from ai_edge_litert.interpreter import Interpreter
+
+    result = run_command("export-cnn", str(tiny_edge_run / "model.keras"), "-f", "onnx", "-f", "tflite",
+                         "--parity-images", "1000", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr.decode()[-1500:]
+    ops = Counter(node.op_type for node in onnx.load(tmp_path / "edge.onnx").graph.node)
+    assert ops["Conv"] == 4 and not {"BatchNormalization", "Mul", "Sub"} & ops.keys(), ops
+    interpreter = Interpreter(model_path=str(tmp_path / "edge.tflite"))
+    tflite_ops = Counter(op["op_name"] for op in interpreter._get_ops_details())
+    assert tflite_ops["CONV_2D"] == 4 and "MUL" not in tflite_ops, tflite_ops

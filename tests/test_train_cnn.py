@@ -1,9 +1,9 @@
 import csv
 import json
+import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +68,7 @@ def test_help_lists_exactly_the_architectures():
 
 @pytest.mark.parametrize("args, code, message", [
     (["--epochs", "0"], 2, b"--epochs"),
-    (["--arch", "resnet9000"], 2, b"'resnet9000' is not one of: seed"),
+    (["--arch", "resnet9000"], 2, b"'resnet9000' is not one of: seed, edge"),
     (["--val-split", "0.9"], 2, b"--val-split"),
     (["--no-such-option"], 2, b"No such option"),
     (["--data", "/nonexistent/mnist"], 1, b"train-cnn: error: /nonexistent/mnist (from --data) does not exist"),
@@ -88,20 +88,45 @@ def test_unwritable_out_is_a_clear_error(tmp_path):
     assert b"Traceback" not in result.stderr
 
 
-def test_ctrl_c_leaves_no_output_files(tmp_path):
+def test_ctrl_c_writes_nothing_and_resume_finishes_the_run(tmp_path):
     out = tmp_path / "out"
-    (out).mkdir()
+    out.mkdir()
     (out / "model.keras").write_text("an earlier run's model")
-    script = Path(sys.executable).with_name("train-cnn")
-    process = subprocess.Popen([str(script), "--limit", "20000", "--epochs", "5", "--out", str(out)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    for line in process.stdout:  # wait until training has started
-        if line.startswith(b"model:"):
+    args = ["--limit", "3000", "--epochs", "3", "--batch-size", "32", "--out", str(out)]
+    process = subprocess.Popen([str(Path(sys.executable).with_name("train-cnn")), *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    for line in process.stdout:  # wait until the first epoch is over
+        if line.startswith(b"Epoch 2/3"):
             break
-    time.sleep(2)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr.decode()[-1000:]
-    assert b"interrupted; no output files were written" in stderr
+    assert b"interrupted; no output files were written (rerun with --resume" in stderr
     assert (out / "model.keras").read_text() == "an earlier run's model"
-    assert sorted(p.name for p in out.iterdir() if p.name != "logs") == ["model.keras"]
+    assert sorted(p.name for p in out.iterdir() if p.name != "logs") == [".train-state", "model.keras"]
+
+    resumed = run_command("train-cnn", *args, "--resume")
+    assert resumed.returncode == 0, resumed.stderr.decode()[-1500:]
+    assert b"Epoch 1/3" not in resumed.stdout and b"Epoch 3/3" in resumed.stdout  # picked up after epoch 1
+    rows = list(csv.DictReader((out / "history.csv").open()))
+    assert [row["epoch"] for row in rows] == ["0", "1", "2"]
+    metadata = json.loads((out / "metadata.json").read_text())
+    assert metadata["epochs_run"] == 3 and metadata["test"]["accuracy"] > 0.85
+    assert sorted(p.name for p in out.iterdir() if p.name != "logs") == ["history.csv", "history.png",
+                                                                         "metadata.json", "model.keras"]
+
+
+def test_edge_recipe_trains_with_augmentation_and_early_stopping_bookkeeping(tiny_edge_run):
+    metadata = json.loads((tiny_edge_run / "metadata.json").read_text())
+    assert metadata["architecture"] == "edge" and metadata["parameters"] == 33_626
+    assert metadata["multiply_accumulates"] == 3_726_208
+    assert metadata["optimizer"] == "AdamW" and metadata["epochs_run"] == 2
+    assert 1 <= metadata["validation"]["best_epoch"] <= 2
+    assert metadata["test"]["accuracy"] > 0.8
+
+
+def test_multiply_accumulates_of_the_tutorial_model():
+    from tegaki.train.architectures import build_seed, multiply_accumulates
+
+    # conv1 26*26*32*9 + conv2 24*24*64*9*32 + dense 9216*128 + 128*10
+    assert multiply_accumulates(build_seed()) == 194_688 + 10_616_832 + 1_179_648 + 1_280

@@ -11,15 +11,19 @@ import keras
 from keras import layers
 
 from tegaki.runtime.contract import IMAGE_SIZE, INPUT_NAME, LABELS, OUTPUT_NAME
+from tegaki.train.augment import build_augmenter
 
 
 @dataclass(frozen=True)
 class Recipe:
     build: Callable[[], keras.Model]
-    optimizer: Callable[[], keras.optimizers.Optimizer]
+    optimizer: Callable[[int], keras.optimizers.Optimizer]  # given the total number of steps
     epochs: int
     batch_size: int
     description: str
+    augment: Callable[[int], keras.Sequential] | None = None  # seed -> augmenter (tegaki.train.augment)
+    label_smoothing: float = 0.0
+    patience: int | None = None  # early stop after this many epochs without a better validation accuracy
 
 
 def build_seed() -> keras.Model:
@@ -36,14 +40,72 @@ def build_seed() -> keras.Model:
     return keras.Model(inputs, outputs, name="seed")
 
 
+def conv_block(x, filters: int):
+    """3x3 same-padding conv, batch norm, ReLU; no conv bias (batch norm has one), and the
+    norm folds into the conv at export."""
+    x = layers.Conv2D(filters, kernel_size=(3, 3), padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x)
+
+
+def build_edge(widths: tuple[int, int, int] = (16, 32, 64)) -> keras.Model:
+    """A small all-convolutional net for the edge: 33 k parameters, 3.7 M MACs per image.
+    Widths 16 -> 32, 32 -> 64 with two max-pools and global average pooling instead of
+    the tutorial's 1.2 M-parameter dense layer (the widths: see docs/model-search.md)."""
+    inputs = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name=INPUT_NAME)
+    x = conv_block(inputs, widths[0])  # 28x28x16
+    x = layers.MaxPooling2D(pool_size=(2, 2))(x)  # 14x14x16
+    x = conv_block(x, widths[1])
+    x = conv_block(x, widths[1])  # 14x14x32
+    x = layers.MaxPooling2D(pool_size=(2, 2))(x)  # 7x7x32
+    x = conv_block(x, widths[2])  # 7x7x64
+    x = layers.GlobalAveragePooling2D()(x)  # 64
+    outputs = layers.Dense(len(LABELS), activation="softmax", name=OUTPUT_NAME)(x)
+    return keras.Model(inputs, outputs, name="edge")
+
+
+def one_cycle_adamw(total_steps: int, peak: float = 0.01) -> keras.optimizers.Optimizer:
+    """AdamW with a one-cycle-like schedule: linear warm-up over the first 20% of steps to
+    `peak`, then cosine decay to zero."""
+    warmup = total_steps // 5
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=peak / 25, decay_steps=total_steps - warmup, alpha=0.0,
+        warmup_target=peak, warmup_steps=warmup)
+    return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=1e-4)
+
+
+def multiply_accumulates(model: keras.Model) -> int:
+    """Multiply-accumulates for one image through the conv and dense layers (what dominates
+    the cost; pooling, batch norm and activations are left out, as is usual)."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            _, height, width, filters = layer.output.shape
+            kernel_height, kernel_width = layer.kernel_size
+            total += height * width * filters * kernel_height * kernel_width * layer.input.shape[-1]
+        elif isinstance(layer, layers.Dense):
+            total += layer.input.shape[-1] * layer.units
+    return total
+
+
 ARCHITECTURES: dict[str, Recipe] = {
     "seed": Recipe(
         build=build_seed,
         # Keras 2's Adadelta defaulted to learning_rate=1.0, which the tutorial relied on;
         # Keras 3's default (0.001) barely trains this model.
-        optimizer=lambda: keras.optimizers.Adadelta(learning_rate=1.0, rho=0.95, epsilon=1e-7),
+        optimizer=lambda steps: keras.optimizers.Adadelta(learning_rate=1.0, rho=0.95, epsilon=1e-7),
         epochs=12,
         batch_size=128,
         description="the Keras MNIST tutorial's CNN: Adadelta(1.0), batch 128, 12 epochs",
+    ),
+    "edge": Recipe(
+        build=build_edge,
+        optimizer=one_cycle_adamw,
+        epochs=30,
+        batch_size=128,
+        description="33 k-parameter BN CNN for the edge: AdamW one-cycle, augmentation, 30 epochs",
+        augment=build_augmenter,
+        label_smoothing=0.05,
+        patience=10,
     ),
 }

@@ -11,7 +11,10 @@ from tegaki.runtime.console import fail, require_modules
 
 # Kept here, not imported from architectures, so `--help` answers without loading TensorFlow;
 # tests check that it lists exactly the architectures that exist.
-ARCH_CHOICES = {"seed": "the Keras MNIST tutorial's CNN (1.2 M parameters; Adadelta, 12 epochs)"}
+ARCH_CHOICES = {
+    "seed": "the Keras MNIST tutorial's CNN (1.2 M parameters; Adadelta, 12 epochs)",
+    "edge": "tegaki's small CNN for devices (33 k parameters, batch norm, augmentation; AdamW one-cycle, 30 epochs)",
+}
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
 
@@ -28,6 +31,7 @@ def train_cnn(
     limit: Annotated[int | None, typer.Option(min=2, help="train on the first N training images only (quick try)")] = None,
     val_split: Annotated[float, typer.Option(min=0.01, max=0.5, help="fraction of the training images held out for validation")] = 0.1,
     logdir: Annotated[Path | None, typer.Option(help="TensorBoard log folder [default: OUT/logs]")] = None,
+    resume: Annotated[bool, typer.Option(help="continue an interrupted run in OUT from its last finished epoch")] = False,
     data: Annotated[Path | None, typer.Option(help="MNIST folder (four IDX files, .gz or raw) or mnist.npz "
                                                     "[default: $TEGAKI_MNIST, then the Keras cache, then download]")] = None,
 ) -> None:
@@ -38,14 +42,15 @@ def train_cnn(
     from tegaki.train.training import TrainConfig, train
 
     config = TrainConfig(arch=arch, out=out or Path("models") / arch, epochs=epochs, batch_size=batch_size,
-                         seed=seed, limit=limit, val_split=val_split, logdir=logdir, data=data,
+                         seed=seed, limit=limit, val_split=val_split, logdir=logdir, data=data, resume=resume,
                          verbose=1 if sys.stdout.isatty() else 2)
     try:
         result = train(config)
     except MnistError as error:
         fail(str(error))
     except KeyboardInterrupt:
-        fail("interrupted; no output files were written", code=130)
+        fail("interrupted; no output files were written (rerun with --resume to continue from the "
+             "last finished epoch)", code=130)
     except OSError as error:
         fail(f"cannot write {error.filename or config.out}: {error.strerror or error}")
     test = result.metadata["test"]

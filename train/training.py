@@ -6,6 +6,7 @@ fit, evaluate on the test set once, write. Outputs are staged in a hidden folder
 no half-written file and never clobbers an earlier run's files.
 """
 
+import csv
 import json
 import platform
 import shutil
@@ -22,7 +23,8 @@ import numpy as np
 import tensorflow as tf
 
 from tegaki.runtime.contract import INPUT_CONTRACT, LABELS, to_model_input
-from tegaki.train.architectures import ARCHITECTURES
+from tegaki.train.architectures import ARCHITECTURES, multiply_accumulates
+from tegaki.train.augment import augmented_batches
 from tegaki.train.mnist import load_mnist
 from tegaki.train.plots import plot_history
 
@@ -30,6 +32,14 @@ MODEL_FILE = "model.keras"
 METADATA_FILE = "metadata.json"
 HISTORY_FILE = "history.csv"
 PLOT_FILE = "history.png"
+STATE_DIR = ".train-state"  # per-epoch backup inside OUT, for --resume
+
+
+def read_history(path: Path) -> dict[str, list[float]]:
+    """history.csv as columns: the whole run's, including epochs before a resume."""
+    with path.open() as file:
+        rows = list(csv.DictReader(file))
+    return {key: [float(row[key]) for row in rows] for key in rows[0] if key != "epoch"}
 
 
 @dataclass
@@ -43,6 +53,7 @@ class TrainConfig:
     val_split: float = 0.1
     logdir: Path | None = None  # None: OUT/logs
     data: Path | None = None
+    resume: bool = False  # continue an interrupted run in the same `out` from its last epoch
     verbose: int | str = "auto"
 
 
@@ -83,31 +94,58 @@ def train(config: TrainConfig) -> TrainResult:
     x_test, y_test = to_model_input(mnist.x_test), mnist.y_test
     print(f"data: {mnist.source}: {len(x_train)} train, {len(x_val)} validation, {len(x_test)} test images")
 
+    if recipe.label_smoothing:  # Keras smooths only one-hot targets
+        y_train, y_val, y_test = (keras.utils.to_categorical(y, len(LABELS)) for y in (y_train, y_val, y_test))
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy()
+
     keras.utils.set_random_seed(config.seed)
     model = recipe.build()
-    model.compile(optimizer=recipe.optimizer(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    if recipe.augment:
+        augmenter = recipe.augment(config.seed)
+        fit_data = {"x": augmented_batches(x_train, y_train, batch_size, augmenter, config.seed), "shuffle": False}
+        steps_per_epoch = len(x_train) // batch_size
+    else:
+        fit_data = {"x": x_train, "y": y_train, "batch_size": batch_size}
+        steps_per_epoch = -(-len(x_train) // batch_size)
+    model.compile(optimizer=recipe.optimizer(steps_per_epoch * epochs), loss=loss, metrics=["accuracy"])
     print(f"model: {config.arch} ({recipe.description}), {model.count_params():,} parameters; "
           f"{epochs} epochs, batch {batch_size}")
 
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     logdir = Path(config.logdir) if config.logdir else out / "logs"
+    state = out / STATE_DIR
+    if state.exists() and not config.resume:
+        shutil.rmtree(state)  # an interrupted earlier run's state: start afresh unless resuming
+    callbacks = [
+        keras.callbacks.TensorBoard(log_dir=str(logdir), write_graph=True),
+        # the per-epoch history goes with the resumable state, so a resumed run keeps it whole
+        keras.callbacks.CSVLogger(str(state / HISTORY_FILE), append=config.resume),
+        keras.callbacks.BackupAndRestore(str(state / "backup")),
+    ]
+    if recipe.patience:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=recipe.patience,
+                                                       restore_best_weights=True, verbose=1))
+    state.mkdir(exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     try:
         started = time.perf_counter()
-        history = model.fit(
-            x_train, y_train, batch_size=batch_size, epochs=epochs,
-            validation_data=(x_val, y_val), verbose=config.verbose,
-            callbacks=[keras.callbacks.TensorBoard(log_dir=str(logdir), write_graph=True),
-                       keras.callbacks.CSVLogger(str(staging / HISTORY_FILE))],
-        )
+        model.fit(**fit_data, epochs=epochs, validation_data=(x_val, y_val), verbose=config.verbose,
+                  callbacks=callbacks)
         train_seconds = time.perf_counter() - started
+        shutil.copyfile(state / HISTORY_FILE, staging / HISTORY_FILE)
+        history_rows = read_history(staging / HISTORY_FILE)
         test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
+        # the weights kept: the best validation epoch with early stopping, else the last
+        best = int(np.argmax(history_rows["val_accuracy"])) if recipe.patience else len(history_rows["loss"]) - 1
 
         metadata = {
             "architecture": config.arch,
             "description": recipe.description,
             "parameters": model.count_params(),
+            "multiply_accumulates": multiply_accumulates(model),
             "epochs": epochs,
             "batch_size": batch_size,
             "optimizer": keras.optimizers.serialize(model.optimizer)["class_name"],
@@ -115,8 +153,9 @@ def train(config: TrainConfig) -> TrainResult:
             "train_images": len(x_train),
             "validation_images": len(x_val),
             "test": {"loss": float(test_loss), "accuracy": float(test_accuracy), "images": len(x_test)},
-            "validation": {"loss": float(history.history["val_loss"][-1]),
-                           "accuracy": float(history.history["val_accuracy"][-1])},
+            "validation": {"loss": float(history_rows["val_loss"][best]),
+                           "accuracy": float(history_rows["val_accuracy"][best]), "best_epoch": best + 1},
+            "epochs_run": len(history_rows["loss"]),
             "train_seconds": round(train_seconds, 1),
             "data": {"source": mnist.source, "train_sha256": mnist.train_sha256(),
                      "limit": config.limit, "val_split": config.val_split},
@@ -128,12 +167,13 @@ def train(config: TrainConfig) -> TrainResult:
         }
         model.save(staging / MODEL_FILE)
         (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
-        plot_history(history.history, staging / PLOT_FILE, title=f"{config.arch} on MNIST")
+        plot_history(history_rows, staging / PLOT_FILE, title=f"{config.arch} on MNIST")
 
         files = []
         for name in (MODEL_FILE, METADATA_FILE, HISTORY_FILE, PLOT_FILE):
             (staging / name).replace(out / name)
             files.append(out / name)
+        shutil.rmtree(state)  # finished: nothing left to resume
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return TrainResult(model_path=out / MODEL_FILE, metadata=metadata, files=[*files, logdir])
