@@ -21,7 +21,7 @@ from tegaki.runtime.contract import IMAGE_SIZE, to_model_input
 from tegaki.runtime.models import load_model
 from tegaki.runtime.preprocess import ImageSource, preprocess
 
-DEFAULT_MODEL = "seed-int8.onnx"  # in tegaki.assets; see assets/README.md for how it was made
+DEFAULT_MODEL = "edge-int8.onnx"  # in tegaki.assets; see assets/README.md for how it was made
 
 
 def default_model_path() -> Path:

@@ -41,9 +41,11 @@ def tiny_run(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_edge_run(tmp_path_factory) -> Path:
-    """The edge architecture (augmentation, batch norm, one-cycle), one short epoch."""
+    """The edge architecture (augmentation, batch norm, one-cycle), two short epochs: enough
+    steps (336) for batch norm's moving averages (momentum 0.99) to forget their start."""
     out = tmp_path_factory.mktemp("tiny-edge")
-    result = run_command("train-cnn", "--arch", "edge", "--limit", "3000", "--epochs", "2", "--out", str(out))
+    result = run_command("train-cnn", "--arch", "edge", "--limit", "6000", "--epochs", "2", "--batch-size", "32",
+                         "--out", str(out))
     assert result.returncode == 0, result.stderr.decode()[-2000:]
     return out
 

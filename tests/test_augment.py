@@ -47,10 +47,10 @@ def test_stroke_width_thickens_and_thins(digits):
 
 
 def test_augmented_batches_are_shuffled_distorted_and_labelled(mnist):
-    from tegaki.train.augment import augmented_batches
+    from tegaki.train.augment import augmented_batches, build_augmenter
 
     images, labels = to_model_input(mnist.x_train[:256]), mnist.y_train[:256]
-    batches = list(augmented_batches(images, labels, batch_size=100, seed=0))
+    batches = list(augmented_batches(images, labels, batch_size=100, augmenter=build_augmenter(0), seed=0))
     assert [len(b[0]) for b in batches] == [100, 100]  # the remainder is dropped: static shapes
     x, y = (np.asarray(t) for t in batches[0])
     assert x.shape == (100, 28, 28, 1) and 0 <= x.min() and x.max() <= 1.0 + 1e-6

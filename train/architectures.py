@@ -23,7 +23,7 @@ class Recipe:
     description: str
     augment: Callable[[int], keras.Sequential] | None = None  # seed -> augmenter (tegaki.train.augment)
     label_smoothing: float = 0.0
-    patience: int | None = None  # early stop after this many epochs without a better validation accuracy
+    patience: int | None = None  # early stop after this many epochs without a lower validation loss
 
 
 def build_seed() -> keras.Model:
