@@ -1,10 +1,11 @@
 """Compare two `edge-predict --json --top-k 10` outputs: same paths, same digits, every
-probability within 1e-5. Usage: compare_predictions.py REFERENCE.jsonl OTHER.jsonl"""
+probability within a tolerance (default 1e-5).
+Usage: compare_predictions.py REFERENCE.jsonl OTHER.jsonl [TOLERANCE]"""
 
 import json
 import sys
 
-TOLERANCE = 1e-5
+TOLERANCE = float(sys.argv[3]) if len(sys.argv) > 3 else 1e-5
 
 
 def load(path):
