@@ -205,6 +205,6 @@ def digit_from_image(image: Image.Image) -> np.ndarray:
     """Steps 2 to 7 on a decoded image."""
     if image.width * image.height < 4:
         raise ImageError(f"a {image.width}x{image.height} image is too small to hold a digit")
-    if max(image.size) > WORK_SIDE:
-        image.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
+    if max(image.size) > WORK_SIDE:  # a new image: the caller's is left as it was
+        image = ImageOps.contain(image, (WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
     return frame_digit(ink_map(to_grayscale(image)))
