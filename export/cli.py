@@ -6,12 +6,12 @@ from typing import Annotated
 
 import typer
 
-from tegaki.runtime.console import fail, require_modules
+from tegaki.runtime.console import command_app, fail, require_modules
 
 # Kept here so `--help` answers without loading TensorFlow; tests check it matches FORMATS.
 FORMAT_CHOICES = ["onnx", "onnx-int8", "tflite", "tflite-fp16", "tflite-int8"]
 
-app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+app = command_app()
 
 
 def print_table(reports: list[dict]) -> None:

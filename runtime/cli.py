@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from PIL import Image
 
 from tegaki.runtime.atomic import atomic_path
-from tegaki.runtime.console import fail
+from tegaki.runtime.console import command_app, fail
 from tegaki.runtime.errors import TegakiError
 from tegaki.runtime.reader import DigitReader, Prediction
 
@@ -18,7 +19,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".we
 STDIN = "-"
 PROGRESS_FROM = 20  # inputs; fewer finish before a bar would be worth drawing
 
-app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+app = command_app()
 
 
 def expand(paths: list[str]) -> Iterator[str]:
@@ -28,8 +29,8 @@ def expand(paths: list[str]) -> Iterator[str]:
             yield path
         elif Path(path).is_dir():
             yield from sorted(str(p) for p in Path(path).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        elif glob.has_magic(path) and glob.glob(path):
-            yield from sorted(glob.glob(path))
+        elif glob.has_magic(path) and (matches := glob.glob(path)):
+            yield from sorted(matches)
         else:
             yield path  # reading it reports what is wrong
 
@@ -40,8 +41,6 @@ def read_source(path: str) -> bytes | str:
 
 def save_input(folder: Path, path: str, frame, taken: set[str]) -> None:
     """Write the 28x28 image the model saw as `<name>.png`, numbered when names repeat."""
-    from PIL import Image
-
     stem = "stdin" if path == STDIN else Path(path).stem
     name, n = f"{stem}.png", 1
     while name in taken:

@@ -8,6 +8,12 @@ from typing import NoReturn
 import typer
 
 
+def command_app() -> typer.Typer:
+    """A Typer app as all three commands want it: plain click-style help and errors (one
+    line, no boxes), plain tracebacks for real bugs, no shell-completion options."""
+    return typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+
+
 def command_name() -> str:
     return Path(sys.argv[0]).name
 

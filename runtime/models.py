@@ -88,8 +88,6 @@ class TfliteModel:
             raise ModelError(f"{path}: running .tflite files needs ai-edge-litert; "
                              "install it with: pip install 'tegaki[tflite]'") from None
         self.path = Path(path)
-        if not self.path.is_file():
-            raise ModelError(f"{self.path}: no such model file")
         try:
             self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
             self.interpreter.allocate_tensors()
@@ -127,10 +125,9 @@ class TfliteModel:
 def load_model(path: Path, threads: int | None = None) -> OnnxModel | TfliteModel:
     """Open an .onnx or .tflite file, chosen by its suffix."""
     path = Path(path)
-    if path.suffix == ".tflite":
-        return TfliteModel(path, threads)
-    if path.suffix == ".onnx":
-        if not path.is_file():
-            raise ModelError(f"{path}: no such model file")
-        return OnnxModel(path, threads)
-    raise ModelError(f"{path}: unknown model type; expected a .onnx or .tflite file")
+    loader = {".onnx": OnnxModel, ".tflite": TfliteModel}.get(path.suffix)
+    if loader is None:
+        raise ModelError(f"{path}: unknown model type; expected a .onnx or .tflite file")
+    if not path.is_file():
+        raise ModelError(f"{path}: no such model file")
+    return loader(path, threads)

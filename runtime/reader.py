@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tegaki.runtime.contract import IMAGE_SIZE, to_model_input
+from tegaki.runtime.contract import to_model_input
 from tegaki.runtime.models import load_model
 from tegaki.runtime.preprocess import ImageSource, preprocess
 
@@ -75,7 +75,7 @@ class DigitReader:
         if not frames:
             return []
         started = time.perf_counter()
-        probabilities = self.predict_tensors(np.stack(frames).reshape(-1, IMAGE_SIZE, IMAGE_SIZE))
+        probabilities = self.predict_tensors(np.stack(frames))
         inference_ms = (time.perf_counter() - started) * 1000 / len(frames)
         preprocess_ms = preprocess_ms or [0.0] * len(frames)
         return [

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tegaki.runtime.console import fail, require_modules
+from tegaki.runtime.console import command_app, fail, require_modules
 
 # Kept here, not imported from architectures, so `--help` answers without loading TensorFlow;
 # tests check that it lists exactly the architectures that exist.
@@ -16,7 +16,7 @@ ARCH_CHOICES = {
     "edge": "tegaki's small CNN for devices (33 k parameters, batch norm, augmentation; AdamW one-cycle, 30 epochs)",
 }
 
-app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+app = command_app()
 
 
 @app.command(help="Train a digit CNN on MNIST and write the Keras model, metadata.json, "
