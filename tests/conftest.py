@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tegaki.train.mnist import load_mnist
+from tegaki.train.mnist import MnistError, load_mnist
 
 # The tiny model every later test builds on: one epoch on 4,000 real training images
 # (confident enough that int8 exports can meet the parity rules).
@@ -28,11 +28,16 @@ def run_command(*args: str, input: bytes | None = None, env: dict | None = None)
 
 @pytest.fixture(scope="session")
 def mnist():
-    return load_mnist()
+    """MNIST, or one clear message that stops the run: nearly every test reads it, and 60
+    errors repeating the same "not found" help nobody."""
+    try:
+        return load_mnist()
+    except MnistError as error:
+        pytest.exit(f"the tests need MNIST: {error}", returncode=1)
 
 
 @pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory) -> Path:
+def tiny_run(mnist, tmp_path_factory) -> Path:
     """Output folder of a real `train-cnn` run on a small subset."""
     out = tmp_path_factory.mktemp("tiny-run")
     result = run_command("train-cnn", *TINY_TRAIN_ARGS, "--out", str(out))
@@ -41,7 +46,7 @@ def tiny_run(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_edge_run(tmp_path_factory) -> Path:
+def tiny_edge_run(mnist, tmp_path_factory) -> Path:
     """The edge architecture (augmentation, batch norm, one-cycle), two short epochs: enough
     steps (336) for batch norm's moving averages (momentum 0.99) to forget their start."""
     out = tmp_path_factory.mktemp("tiny-edge")
