@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tegaki.export.formats import FORMATS
+from tegaki.export.formats import DEFAULT_OPSET, FORMATS, PARITY_IMAGES
 from tegaki.runtime.console import command_app, fail, require_modules
 
 app = command_app()
@@ -29,8 +29,8 @@ def export_cnn(
                                               + " (repeat for several)")] = ["all"],
     out: Annotated[Path | None, typer.Option(help="output folder [default: the model's folder]")] = None,
     name: Annotated[str | None, typer.Option(help="base file name [default: the architecture]")] = None,
-    opset: Annotated[int, typer.Option(min=13, max=21, help="ONNX opset")] = 17,
-    parity_images: Annotated[int, typer.Option(min=100, max=10_000, help="MNIST test images for the parity checks")] = 10_000,
+    opset: Annotated[int, typer.Option(min=13, max=21, help="ONNX opset")] = DEFAULT_OPSET,
+    parity_images: Annotated[int, typer.Option(min=100, max=PARITY_IMAGES, help="MNIST test images for the parity checks")] = PARITY_IMAGES,
     data: Annotated[Path | None, typer.Option(help="MNIST folder or mnist.npz [default: $TEGAKI_MNIST, the Keras cache, download]")] = None,
 ) -> None:
     unknown = [f for f in format if f != "all" and f not in FORMATS]

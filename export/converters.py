@@ -18,9 +18,9 @@ import tf2onnx
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
+from tegaki.export.formats import DEFAULT_OPSET
 from tegaki.runtime.contract import IMAGE_SIZE, INPUT_NAME, OUTPUT_NAME
 
-DEFAULT_OPSET = 17
 INPUT_SPEC = [tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 1], tf.float32, name=INPUT_NAME)]
 
 

@@ -16,8 +16,8 @@ import keras
 import numpy as np
 import onnx
 
-from tegaki.export.converters import DEFAULT_OPSET, to_onnx, to_onnx_int8, to_tflite
-from tegaki.export.formats import FORMATS, Format
+from tegaki.export.converters import to_onnx, to_onnx_int8, to_tflite
+from tegaki.export.formats import DEFAULT_OPSET, FORMATS, PARITY_IMAGES, Format
 from tegaki.runtime.atomic import write_bytes_atomic, write_text_atomic
 from tegaki.runtime.contract import INPUT_CONTRACT, LABELS, OUTPUT_NAME, to_model_input
 from tegaki.runtime.models import METADATA_KEY, load_model, sidecar_path
@@ -92,7 +92,7 @@ def load_keras_model(path: Path) -> keras.Model:
 
 
 def export_model(model_path: Path, formats: list[str], out: Path, data: Path | None = None,
-                 parity_images: int = 10_000, opset: int = DEFAULT_OPSET, name: str | None = None) -> list[dict]:
+                 parity_images: int = PARITY_IMAGES, opset: int = DEFAULT_OPSET, name: str | None = None) -> list[dict]:
     """Export `formats`; return one report per format (written files and parity figures)."""
     model_path = Path(model_path)
     model = load_keras_model(model_path)

@@ -1,10 +1,14 @@
-"""The export formats, listed once. No TensorFlow here, so `export-cnn --help` stays fast.
+"""The export formats and export defaults, each written once. No TensorFlow here, so
+`export-cnn --help` stays fast.
 
 A new format is one entry: the exporter converts by `tflite_kind` (TFLite) or to ONNX,
 float or int8 by `quantized`, and judges parity by `quantized`.
 """
 
 from dataclasses import dataclass
+
+DEFAULT_OPSET = 17  # read by every onnxruntime the runtime accepts (>= 1.17)
+PARITY_IMAGES = 10_000  # the whole MNIST test set
 
 
 @dataclass(frozen=True)
