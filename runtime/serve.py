@@ -71,3 +71,7 @@ def stopped(signum, frame) -> None:
 def main() -> None:
     require_modules(["uvicorn", "starlette", "python_multipart"], "tegaki[serve]")
     app()
+
+
+if __name__ == "__main__":  # python -m tegaki.runtime.serve, where no console script was installed
+    main()
