@@ -85,20 +85,19 @@ def parse_options(request: Request) -> dict:
     unknown = set(query) - {"top_k", "threshold", "include_input", "token"}
     if unknown:
         raise ValueError(f"unknown option {sorted(unknown)[0]!r}; options: top_k, threshold, include_input")
-    try:
-        top_k = int(query.get("top_k", "1"))
-        assert 1 <= top_k <= 10
-    except (ValueError, AssertionError):
-        raise ValueError("top_k must be a whole number from 1 to 10") from None
+    top_k = query.get("top_k", "1")
+    if top_k not in {str(k) for k in range(1, 11)}:
+        raise ValueError("top_k must be a whole number from 1 to 10")
     try:
         threshold = float(query.get("threshold", "0"))
-        assert 0.0 <= threshold <= 1.0
-    except (ValueError, AssertionError):
-        raise ValueError("threshold must be a number from 0 to 1") from None
+    except ValueError:
+        threshold = -1.0  # reported below
+    if not 0.0 <= threshold <= 1.0:  # also false for nan
+        raise ValueError("threshold must be a number from 0 to 1")
     include = query.get("include_input", "0").lower()
     if include not in ("0", "1", "false", "true"):
         raise ValueError("include_input must be 0 or 1")
-    return {"top_k": top_k, "threshold": threshold, "include_input": include in ("1", "true")}
+    return {"top_k": int(top_k), "threshold": threshold, "include_input": include in ("1", "true")}
 
 
 class BodyTooLarge(Exception):

@@ -142,7 +142,8 @@ def test_bad_images_get_422_and_a_one_line_error(server, name, body, expected):
 
 
 @pytest.mark.parametrize("query, expected", [
-    ("top_k=0", "top_k"), ("top_k=x", "top_k"), ("threshold=2", "threshold"), ("include_input=maybe", "include_input"),
+    ("top_k=0", "top_k"), ("top_k=x", "top_k"), ("top_k=%C2%B2", "top_k"), ("top_k=" + "9" * 5000, "top_k"),
+    ("threshold=2", "threshold"), ("threshold=nan", "threshold"), ("include_input=maybe", "include_input"),
     ("topk=3", "unknown option 'topk'"),
 ])
 def test_bad_options_get_422(server, query, expected):
