@@ -14,19 +14,17 @@ import argparse
 import http.client
 import io
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from timing import p50_p99
+from timing import machine_line, p50_p99
 from tegaki.train.mnist import load_mnist
 
 CLIENTS = (1, 4, 16)
@@ -78,6 +76,7 @@ def main() -> None:
     parser.add_argument("--process-requests", type=int, default=32, help="per client count, through edge-predict")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]  # 2 shared cores: say how busy the machine was
     mnist = load_mnist()
     pngs = []
     for digit in mnist.x_test[:100]:
@@ -121,15 +120,12 @@ def main() -> None:
         rows.append(("edge-predict per request", clients, rate, p50_p99(times)))
     process_peak = max(process_rss)
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    print(f"{datetime.now(timezone.utc):%Y-%m-%d}, {cpu} ({platform.machine()}), {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, load average before: {os.getloadavg()[0]:.1f}\n")
+    print(machine_line(load_before) + "\n")
     print("| path | clients | requests | requests/s | p50 ms | p99 ms |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name, clients, rate, times in rows:
         count = args.requests if name == "edge-serve" else args.process_requests
-        print(f"| {name} | {clients} | {count} | {rate:,.0f} | {times['p50_ms']:.2f} | {times['p99_ms']:.2f} |")
+        print(f"| {name} | {clients} | {count} | {rate:,.1f} | {times['p50_ms']:.2f} | {times['p99_ms']:.2f} |")
     print(f"\nedge-serve: start-up to first answer {start_s:.2f} s; RSS idle {idle_rss:.1f} MiB, "
           f"peak {peak_rss:.1f} MiB; edge-predict: peak RSS of one process {process_peak:.1f} MiB")
 

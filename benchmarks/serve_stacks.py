@@ -24,6 +24,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from timing import machine_line
+
 STACKS = {
     "aiohttp": (["aiohttp"], """
         from aiohttp import web
@@ -138,6 +140,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", type=Path, help="install the stacks here and keep them (default: a temporary folder)")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     root = args.keep or Path(tempfile.mkdtemp(prefix="tegaki-stacks-"))
     root.mkdir(parents=True, exist_ok=True)
     try:
@@ -145,7 +148,7 @@ def main() -> None:
     finally:
         if not args.keep:
             shutil.rmtree(root)
-    print(f"Python {sys.version.split()[0]}; median of 3 starts (imports: of 5)\n")
+    print(f"{machine_line(load_before)}; median of 3 starts (imports: of 5)\n")
     print("| stack | installed | import | start-up to first answer | RSS idle | RSS after 2,000 requests |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
