@@ -14,6 +14,7 @@ from tegaki.runtime.atomic import atomic_path
 from tegaki.runtime.console import command_app, fail
 from tegaki.runtime.errors import TegakiError
 from tegaki.runtime.reader import DigitReader, Prediction
+from tegaki.runtime.record import prediction_record
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
 STDIN = "-"
@@ -59,11 +60,7 @@ def as_text(path: str, p: Prediction, top_k: int, unsure: bool) -> str:
 
 
 def as_json(path: str, p: Prediction, top_k: int, unsure: bool) -> str:
-    return json.dumps({
-        "path": path, "digit": p.digit, "confidence": round(p.confidence, 6), "unsure": unsure,
-        "top_k": [{"digit": d, "probability": round(prob, 6)} for d, prob in p.top(top_k)],
-        "timing_ms": {"preprocess": round(p.preprocess_ms, 3), "inference": round(p.inference_ms, 3)},
-    }, ensure_ascii=False)
+    return json.dumps(prediction_record(path, p, top_k, unsure), ensure_ascii=False)
 
 
 @app.command(help="Read the handwritten digit in each image: photos, scans, canvas PNGs or MNIST-style "
