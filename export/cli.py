@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from tegaki.export.formats import DEFAULT_OPSET, FORMATS, PARITY_IMAGES
+from tegaki.export.modelfile import ExportError, check_model_file
 from tegaki.runtime.console import command_app, fail, require_modules
 
 app = command_app()
@@ -37,8 +38,14 @@ def export_cnn(
     if unknown:
         raise typer.BadParameter(f"{', '.join(unknown)} (choose from all, {', '.join(FORMATS)})", param_hint="--format")
     formats = list(FORMATS) if "all" in format else list(dict.fromkeys(format))
+    try:  # in a moment, before TensorFlow takes seconds to load
+        check_model_file(model)
+    except ExportError as error:
+        fail(str(error))
+    if data is not None and not data.exists():
+        fail(f"{data} (from --data) does not exist")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from tegaki.export.exporting import ExportError, export_model
+    from tegaki.export.exporting import export_model
     from tegaki.train.mnist import MnistError
 
     out = out or model.parent

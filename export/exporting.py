@@ -18,6 +18,7 @@ import onnx
 
 from tegaki.export.converters import to_onnx, to_onnx_int8, to_tflite
 from tegaki.export.formats import DEFAULT_OPSET, FORMATS, PARITY_IMAGES, Format
+from tegaki.export.modelfile import ExportError, check_model_file
 from tegaki.runtime.atomic import write_bytes_atomic, write_text_atomic
 from tegaki.runtime.contract import INPUT_CONTRACT, LABELS, OUTPUT_NAME, to_model_input
 from tegaki.runtime.models import METADATA_KEY, load_model, sidecar_path
@@ -30,8 +31,6 @@ QUANTIZED_MAX_ACCURACY_DROP = 0.002  # 0.2 percentage points
 CALIBRATION_PER_CLASS = 100  # 1,000 representative images, every digit equally
 
 
-class ExportError(Exception):
-    """The model could not be read or an export could not be made; one-line message."""
 
 
 def calibration_images(mnist: Mnist, per_class: int = CALIBRATION_PER_CLASS, seed: int = 0) -> np.ndarray:
@@ -72,7 +71,12 @@ def _training_summary(model_path: Path) -> dict:
     path = model_path.with_name(METADATA_FILE)
     if not path.is_file():
         return {}
-    training = json.loads(path.read_text())
+    try:
+        training = json.loads(path.read_text())
+    except (OSError, ValueError) as error:  # ValueError: JSONDecodeError, or bytes that are not UTF-8
+        raise ExportError(f"{path}: cannot read the training metadata ({error})") from None
+    if not isinstance(training, dict):
+        raise ExportError(f"{path}: the training metadata is a JSON {type(training).__name__}, expected an object")
     keep = ("architecture", "parameters", "epochs", "seed", "test", "data", "command", "created", "versions")
     return {key: training[key] for key in keep if key in training}
 
@@ -83,8 +87,7 @@ def _file_sha256(path: Path) -> str:
 
 def load_keras_model(path: Path) -> keras.Model:
     path = Path(path)
-    if not path.is_file():
-        raise ExportError(f"{path}: no such file")
+    check_model_file(path)
     try:
         return keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras raises ValueError, zipfile errors, OSError... for bad files
@@ -99,8 +102,20 @@ def export_model(model_path: Path, formats: list[str], out: Path, data: Path | N
     training = _training_summary(model_path)
     name = name or training.get("architecture") or model_path.stem
     out = Path(out)
+    made = [folder for folder in (out, *out.parents) if not folder.exists()]  # deepest first
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        return _export_into(model, model_path, training, name, formats, out, data, parity_images, opset)
+    finally:
+        for folder in made:  # a failure before anything was written leaves no empty folder behind
+            try:
+                folder.rmdir()
+            except OSError:  # not empty: files were written
+                break
 
+
+def _export_into(model, model_path: Path, training: dict, name: str, formats: list[str], out: Path,
+                 data: Path | None, parity_images: int, opset: int) -> list[dict]:
     mnist = load_mnist(data)
     images, labels = to_model_input(mnist.x_test[:parity_images]), mnist.y_test[:parity_images]
     keras_probabilities = model.predict(images, batch_size=1000, verbose=0)

@@ -1,6 +1,8 @@
 """What the three commands share at the terminal: one-line errors and the extras check."""
 
+import errno
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -16,6 +18,26 @@ def command_app() -> typer.Typer:
 
 def command_name() -> str:
     return Path(sys.argv[0]).name
+
+
+# Exit statuses beyond 0/1/2, each with its usual Unix meaning.
+EXIT_OUTPUT_ERROR = 74  # EX_IOERR (sysexits.h): the results could not be written (a full disk, /dev/full)
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C, as a shell reports it
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: whoever read the output stopped (`| head`), as a shell reports it
+
+
+def emit(line: str) -> None:
+    """Print one line of results on stdout. A closed pipe ends the command quietly with
+    EXIT_BROKEN_PIPE; any other failed write with a one-line error and EXIT_OUTPUT_ERROR."""
+    try:
+        typer.echo(line)
+    except OSError as error:
+        # Nothing more can reach stdout; pointing it at /dev/null stops Python's own flush at
+        # exit from failing again with a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if error.errno == errno.EPIPE:
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
+        fail(f"cannot write the results: {error.strerror or error}", code=EXIT_OUTPUT_ERROR)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -16,6 +16,9 @@ from tegaki.runtime.errors import ModelError
 
 METADATA_KEY = "tegaki"  # ONNX metadata_props key holding the JSON metadata
 EXPECTED_INPUT = (IMAGE_SIZE, IMAGE_SIZE, 1)
+# More threads than cores only add start-up time and memory (1,000 took 100 s for one image);
+# 64 is more cores than any board this runs on has, and a 28x28 model gains nothing past a few.
+MAX_THREADS = 64
 
 
 def sidecar_path(model_path: Path) -> Path:
@@ -23,16 +26,34 @@ def sidecar_path(model_path: Path) -> Path:
     return model_path.with_name(model_path.name + ".json")
 
 
+def _parse_metadata(path: Path, text: str | bytes) -> dict:
+    """A model's JSON metadata as a dict; anything else is a ModelError."""
+    try:
+        metadata = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as error:  # JSONDecodeError is a ValueError
+        raise ModelError(f"{path}: its metadata is not valid JSON ({error})") from None
+    if not isinstance(metadata, dict):
+        raise ModelError(f"{path}: its metadata is a JSON {type(metadata).__name__}, expected an object")
+    return metadata
+
+
 def _check_metadata(path: Path, metadata: dict, classes: int) -> tuple[str, ...]:
-    """Labels for the model's outputs; refuses a model that wants preprocessing we don't do."""
-    wanted = metadata.get("input", {}).get("preprocessing_version", PREPROCESSING_VERSION)
+    """Labels for the model's outputs; refuses a model that wants preprocessing we don't do
+    and labels that are not digits (each read turns the winning label into an int)."""
+    contract = metadata.get("input", {})
+    wanted = contract.get("preprocessing_version", PREPROCESSING_VERSION) if isinstance(contract, dict) else None
+    if type(wanted) is not int:
+        raise ModelError(f"{path}: preprocessing_version {wanted!r} in its metadata is not an integer")
     if wanted > PREPROCESSING_VERSION:
         raise ModelError(f"{path}: needs preprocessing version {wanted}; this runtime has "
                          f"{PREPROCESSING_VERSION} (upgrade tegaki)")
-    labels = tuple(metadata.get("labels", LABELS))
+    labels = metadata.get("labels", LABELS)
+    if not isinstance(labels, list | tuple) or not all(isinstance(label, str) and label.isdecimal()
+                                                       or type(label) is int for label in labels):
+        raise ModelError(f"{path}: labels {str(labels)[:80]} in its metadata are not a list of digits")
     if len(labels) != classes:
         raise ModelError(f"{path}: {classes} outputs but {len(labels)} labels in its metadata")
-    return labels
+    return tuple(str(label) for label in labels)
 
 
 def _check_input(path: Path, shape: list, classes_shape: list) -> int:
@@ -68,11 +89,29 @@ class OnnxModel:
         classes = _check_input(self.path, inputs[0].shape, outputs[0].shape)
         self.input_name = inputs[0].name
         raw = self.session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
-        self.metadata = json.loads(raw) if raw else {}
+        self.metadata = _parse_metadata(self.path, raw) if raw else {}
         self.labels = _check_metadata(self.path, self.metadata, classes)
+        # A model exported with a fixed batch size (an int, not a name) is run that many images at a time.
+        batch = inputs[0].shape[0]
+        self.fixed_batch = batch if isinstance(batch, int) and batch > 0 else None
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {self.input_name: batch})[0]
+        if self.fixed_batch is None:
+            return self._run(batch)
+        size = self.fixed_batch
+        chunks = []
+        for start in range(0, len(batch), size):
+            chunk = batch[start:start + size]
+            padding = np.zeros((size - len(chunk), *chunk.shape[1:]), chunk.dtype)  # the last chunk, filled up
+            chunks.append(self._run(np.concatenate([chunk, padding]))[:len(chunk)])
+        return np.concatenate(chunks) if chunks else self._run(batch)
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        try:
+            return self.session.run(None, {self.input_name: batch})[0]
+        except Exception as error:  # onnxruntime's own untyped errors: the model cannot run
+            reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+            raise ModelError(f"{self.path}: inference failed ({reason[:200]})") from None
 
 
 class TfliteModel:
@@ -97,7 +136,10 @@ class TfliteModel:
         self._output = self.interpreter.get_output_details()[0]
         classes = _check_input(self.path, list(self._input["shape_signature"]), list(self._output["shape"]))
         sidecar = sidecar_path(self.path)
-        self.metadata = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
+        try:
+            self.metadata = _parse_metadata(self.path, sidecar.read_bytes()) if sidecar.is_file() else {}
+        except OSError as error:
+            raise ModelError(f"{sidecar}: cannot read ({error.strerror or error})") from None
         self.labels = _check_metadata(self.path, self.metadata, classes)
         self._batch = int(self._input["shape"][0])
         self._lock = threading.Lock()
@@ -125,6 +167,8 @@ class TfliteModel:
 def load_model(path: Path, threads: int | None = None) -> OnnxModel | TfliteModel:
     """Open an .onnx or .tflite file, chosen by its suffix."""
     path = Path(path)
+    if threads is not None and not (type(threads) is int and 1 <= threads <= MAX_THREADS):
+        raise ValueError(f"threads must be an int from 1 to {MAX_THREADS}, got {threads!r}")
     loader = {".onnx": OnnxModel, ".tflite": TfliteModel}.get(path.suffix)
     if loader is None:
         raise ModelError(f"{path}: unknown model type; expected a .onnx or .tflite file")

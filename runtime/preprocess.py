@@ -6,10 +6,14 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
 1. decode      any format Pillow reads; first frame of an animation; EXIF orientation
                applied; a declared size over MAX_PIXELS is refused before decoding
                (decompression bombs); large JPEGs decode at a reduced scale (fast).
-2. grayscale   any mode (RGB, RGBA, L, LA, P, I;16, CMYK, ...) to luminance in [0, 1];
-               16-bit scaled, not clipped; transparency composited on white (on black
-               when the opaque strokes are light, so light ink on a transparent canvas
-               still shows).
+               numpy arrays: uint8 as is, other integers like a 16-bit file of the
+               same values, floats in [0, 1] or [0, 255]; NaN or infinity is refused.
+2. grayscale   any mode (RGB, RGBA, L, LA, P, I;16, CMYK, LAB, ...) to luminance in
+               [0, 1]; 16-bit scaled, not clipped; transparency composited on white (on
+               black when the opaque strokes are light, so light ink on a transparent
+               canvas still shows). Hard-edged transparency over one key colour (a GIF or
+               PNG-8 with a transparent index) is composited on that colour: it is the
+               matte the anti-aliased fringe was blended against.
 3. polarity    MNIST digits are white on black. The background is most of the image, so
                a median nearer the light end than the dark end means dark ink on paper
                (however dim the photo): invert.
@@ -23,10 +27,11 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
 8. scale       to float32 [0, 1] happens in tegaki.runtime.contract.to_model_input.
 
 An image with no ink (a blank page, a flat colour) raises ImageError("no digit found").
+Whatever goes wrong with one input, `preprocess` raises ImageError (never another type),
+so a caller handling many images loses only the bad one.
 """
 
 import io
-import warnings
 from pathlib import Path
 from typing import BinaryIO
 
@@ -36,7 +41,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from tegaki.runtime.contract import IMAGE_SIZE
 from tegaki.runtime.errors import ImageError
 
-ImageSource = str | Path | bytes | BinaryIO | Image.Image | np.ndarray
+ImageSource = str | Path | bytes | bytearray | memoryview | BinaryIO | Image.Image | np.ndarray
 
 MAX_PIXELS = 50_000_000  # about 8,000 x 6,000: larger than any phone photo
 WORK_SIDE = 256  # images are reduced to this longest side before the per-pixel steps
@@ -49,24 +54,25 @@ TRIM = 0.002  # fraction of ink mass ignored at each edge of the bounding box
 
 def load_image(source: ImageSource) -> Image.Image:
     """Decode `source` (path, bytes, binary file, PIL image or numpy array) into a PIL image."""
-    if isinstance(source, Image.Image):
-        return ImageOps.exif_transpose(source)
     if isinstance(source, np.ndarray):
         return _from_array(source)
     prefix = f"{source}: " if isinstance(source, str | Path) else ""  # errors name paths
-    if isinstance(source, bytes):
+    if isinstance(source, bytes | bytearray | memoryview):
         source = io.BytesIO(source)
+    elif not isinstance(source, str | Path | Image.Image) and not hasattr(source, "read"):
+        raise ImageError(f"cannot read a {type(source).__name__}: expected a path, bytes, a binary file, "
+                         "a PIL image or a numpy array")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(source)
-            if image.width * image.height > MAX_PIXELS:
-                raise ImageError(f"{prefix}{image.width}x{image.height} pixels is over the "
-                                 f"{MAX_PIXELS // 1_000_000} MP limit")
-            if image.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale when that is plenty
-                image.draft("L" if image.mode in ("L", "RGB") else image.mode, (2 * WORK_SIDE, 2 * WORK_SIDE))
-            image.load()
-            return ImageOps.exif_transpose(image)
+        # Pillow's own bomb check warns, then raises (DecompressionBombError) from twice its limit.
+        # The warning is left to the host's filters: changing them here would not be thread-safe.
+        image = source if isinstance(source, Image.Image) else Image.open(source)
+        if image.width * image.height > MAX_PIXELS:
+            raise ImageError(f"{prefix}{image.width}x{image.height} pixels is over the "
+                             f"{MAX_PIXELS // 1_000_000} MP limit")
+        if image.format == "JPEG" and image is not source:  # decode at 1/2, 1/4 or 1/8 scale when that is plenty
+            image.draft("L" if image.mode in ("L", "RGB") else image.mode, (2 * WORK_SIDE, 2 * WORK_SIDE))
+        image.load()  # also a caller's lazily opened image: its decoding errors are ours to report
+        return ImageOps.exif_transpose(image)
     except ImageError:
         raise
     except FileNotFoundError:
@@ -77,22 +83,29 @@ def load_image(source: ImageSource) -> Image.Image:
         raise ImageError(f"{prefix}permission denied") from None
     except UnidentifiedImageError:
         raise ImageError(f"{prefix}not an image Pillow can read") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # the warning if the host made it an error
         raise ImageError(f"{prefix}declared size is over the decompression-bomb limit") from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:  # truncated or corrupt data
         raise ImageError(f"{prefix}cannot decode ({str(error).strip() or type(error).__name__})") from None
 
 
 def _from_array(array: np.ndarray) -> Image.Image:
+    if array.dtype.kind not in "buif":
+        raise ImageError(f"array of dtype {array.dtype} is not an image: expected numbers")
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)) or min(array.shape[:2]) < 1:
         raise ImageError(f"array of shape {array.shape} is not an image (H, W), (H, W, 3) or (H, W, 4)")
-    if array.dtype != np.uint8:
-        array = np.asarray(array, dtype=np.float32)
-        if array.max(initial=0) <= 1.0:  # floats in [0, 1]
-            array = array * 255.0
-        array = np.clip(np.round(array), 0, 255).astype(np.uint8)
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ImageError("array holds NaN or infinite values")
+    if array.ndim == 2 and array.dtype.kind in "iu" and array.dtype != np.uint8:
+        # a 16- or 32-bit grey image, scaled by to_grayscale exactly as the same file would be
+        return Image.fromarray(np.clip(array, 0, 65535).astype(np.uint16))
+    if array.dtype != np.uint8:  # colour, floats or booleans: the value ranges to_grayscale knows
+        values = np.asarray(array, dtype=np.float32)
+        top = values.max(initial=0)
+        scale = 255.0 if top <= 1.0 else 1.0 if top <= 255 else 255.0 / 65535
+        array = np.clip(np.round(values * scale), 0, 255).astype(np.uint8)
     return Image.fromarray(array)
 
 
@@ -100,18 +113,38 @@ def to_grayscale(image: Image.Image) -> np.ndarray:
     """Luminance in [0, 1] as float32 (H, W), transparency composited (see module docs)."""
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
         values = np.asarray(image, dtype=np.float32)
+        if not np.isfinite(values).all():
+            raise ImageError("image holds NaN or infinite pixel values")
         top = 1.0 if values.max(initial=0) <= 1.0 else 255.0 if values.max() <= 255 else 65535.0
         return np.clip(values / top, 0.0, 1.0)
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    if image.mode == "LAB":  # Pillow converts LAB to nothing else; its L is the lightness
+        image = image.getchannel("L")
+    elif image.mode == "La":  # premultiplied alpha: Pillow converts it only to LA
+        image = image.convert("LA")
+    has_alpha = image.mode in ("RGBA", "RGBa", "LA", "PA") or "transparency" in image.info
     if not has_alpha:
         return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
     rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
     luminance = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     alpha = rgba[..., 3]
     opaque = alpha > 0.5
-    light_strokes = opaque.any() and (~opaque).any() and np.median(luminance[opaque]) > 0.5
-    backdrop = 0.0 if light_strokes else 1.0
+    if not opaque.any() or opaque.all():
+        return luminance * alpha + (1.0 - alpha)
+    key = _key_colour(luminance, alpha)
+    if key is not None and np.abs(luminance[opaque] - key).max() > 0.5:
+        backdrop = key  # the matte the strokes' fringe was blended against
+    else:
+        backdrop = 0.0 if np.median(luminance[opaque]) > 0.5 else 1.0
     return luminance * alpha + backdrop * (1.0 - alpha)
+
+
+def _key_colour(luminance: np.ndarray, alpha: np.ndarray) -> float | None:
+    """The luminance under every transparent pixel when transparency is hard-edged (alpha 0 or
+    1 only) and all of it has one colour, as a palette's transparent index gives; else None."""
+    if np.any((alpha > 0) & (alpha < 1)):
+        return None
+    hidden = luminance[alpha == 0]
+    return float(hidden[0]) if np.ptp(hidden) == 0 else None
 
 
 def _otsu(values: np.ndarray) -> float:
@@ -198,7 +231,13 @@ def frame_digit(ink: np.ndarray) -> np.ndarray:
 
 def preprocess(source: ImageSource) -> np.ndarray:
     """Any image to MNIST's uint8 (28, 28), white digit on black; raises ImageError."""
-    return digit_from_image(load_image(source))
+    try:
+        return digit_from_image(load_image(source))
+    except ImageError:
+        raise
+    except Exception as error:  # a case the steps above do not foresee: still this input's error only
+        prefix = f"{source}: " if isinstance(source, str | Path) else ""
+        raise ImageError(f"{prefix}cannot process ({type(error).__name__}: {str(error).strip()[:160]})") from error
 
 
 def digit_from_image(image: Image.Image) -> np.ndarray:
@@ -206,5 +245,7 @@ def digit_from_image(image: Image.Image) -> np.ndarray:
     if image.width * image.height < 4:
         raise ImageError(f"a {image.width}x{image.height} image is too small to hold a digit")
     if max(image.size) > WORK_SIDE:  # a new image: the caller's is left as it was
-        image = ImageOps.contain(image, (WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
+        factor = WORK_SIDE / max(image.size)  # ImageOps.contain would round a 1x1000 strip to 0 px wide
+        image = image.resize((max(1, round(image.width * factor)), max(1, round(image.height * factor))),
+                             Image.Resampling.BOX)
     return frame_digit(ink_map(to_grayscale(image)))

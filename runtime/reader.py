@@ -5,7 +5,8 @@
     print(reader.read("photo.jpg").digit)       # path, bytes, file, PIL image or numpy array
     results = reader.read_many(["a.png", "b.png"])
 
-Bad input raises ImageError (a TegakiError); a bad model file raises ModelError.
+Bad input raises ImageError (a TegakiError); a bad model file raises ModelError, when it is
+loaded or, for a model whose output holds NaN or infinity, when it is run.
 `read` and `read_many` are safe to call from several threads at once.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from tegaki.runtime.contract import to_model_input
+from tegaki.runtime.errors import ModelError
 from tegaki.runtime.models import load_model
 from tegaki.runtime.preprocess import ImageSource, preprocess
 
@@ -76,6 +78,8 @@ class DigitReader:
             return []
         started = time.perf_counter()
         probabilities = self.predict_tensors(np.stack(frames))
+        if not np.isfinite(probabilities).all():  # a broken model, not a bad image: no answer is better than nan%
+            raise ModelError(f"{self.model_path}: the model's output holds NaN or infinity")
         inference_ms = (time.perf_counter() - started) * 1000 / len(frames)
         preprocess_ms = preprocess_ms or [0.0] * len(frames)
         return [

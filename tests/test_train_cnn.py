@@ -91,8 +91,10 @@ def test_unwritable_out_is_a_clear_error(tmp_path):
 def test_ctrl_c_writes_nothing_and_resume_finishes_the_run(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "model.keras").write_text("an earlier run's model")
-    args = ["--limit", "3000", "--epochs", "3", "--batch-size", "32", "--out", str(out)]
+    earlier = {"model.keras": "an earlier run's model", "metadata.json": "{}", "seed.onnx": "its export"}
+    for name, text in earlier.items():
+        (out / name).write_text(text)
+    args = ["--limit", "3000", "--epochs", "3", "--batch-size", "32", "--out", str(out), "--force"]
     process = subprocess.Popen([str(Path(sys.executable).with_name("train-cnn")), *args],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     for line in process.stdout:  # wait until the first epoch is over
@@ -102,8 +104,8 @@ def test_ctrl_c_writes_nothing_and_resume_finishes_the_run(tmp_path):
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr.decode()[-1000:]
     assert b"interrupted; no output files were written (rerun with --resume" in stderr
-    assert (out / "model.keras").read_text() == "an earlier run's model"
-    assert sorted(p.name for p in out.iterdir() if p.name != "logs") == [".train-state", "model.keras"]
+    assert {p.name: p.read_text() for p in out.iterdir()} == earlier  # all of the earlier run, nothing else
+    first_epoch = json.loads((tmp_path / ".out.partial" / "state" / "seconds.json").read_text())["0"]
 
     resumed = run_command("train-cnn", *args, "--resume")
     assert resumed.returncode == 0, resumed.stderr.decode()[-1500:]
@@ -112,8 +114,12 @@ def test_ctrl_c_writes_nothing_and_resume_finishes_the_run(tmp_path):
     assert [row["epoch"] for row in rows] == ["0", "1", "2"]
     metadata = json.loads((out / "metadata.json").read_text())
     assert metadata["epochs_run"] == 3 and metadata["test"]["accuracy"] > 0.85
-    assert sorted(p.name for p in out.iterdir() if p.name != "logs") == ["history.csv", "history.png",
-                                                                         "metadata.json", "model.keras"]
+    # the training time counts the epoch before the interruption too
+    assert metadata["epoch_seconds"][0] == round(first_epoch, 1) and len(metadata["epoch_seconds"]) == 3
+    assert metadata["train_seconds"] == pytest.approx(sum(metadata["epoch_seconds"]), abs=0.2)
+    assert sorted(p.name for p in out.iterdir()) == ["history.csv", "history.png", "logs", "metadata.json",
+                                                     "model.keras"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no work folder, no staging, no old run left
 
 
 def test_edge_recipe_trains_with_augmentation_and_early_stopping_bookkeeping(tiny_edge_run):

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import os
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def _load_idx_folder(folder: Path) -> Mnist:
 def _read_idx(file: Path, images: bool) -> np.ndarray:
     try:
         raw = gzip.decompress(file.read_bytes()) if file.suffix == ".gz" else file.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
+    except (OSError, EOFError, zlib.error) as error:  # zlib.error: corrupt deflate data inside a valid header
         raise MnistError(f"{file}: cannot read ({error})") from None
     magic, header_dims = (IMAGES_MAGIC, 3) if images else (LABELS_MAGIC, 1)
     header_size = 4 + 4 * header_dims

@@ -1,9 +1,17 @@
 """Train one architecture on MNIST and write the model, its metadata, history and plot.
 
 One linear job, like Keras's own examples: load data, hold out validation, build,
-fit, evaluate on the test set once, write. Outputs are staged in a hidden folder inside
-`out` and moved into place only when everything succeeded, so a crash or Ctrl-C leaves
-no half-written file and never clobbers an earlier run's files.
+fit, evaluate on the test set once, write. The run is written into a work folder beside
+`out` that becomes `out` only when everything succeeded (tegaki.train.rundir), so a crash
+or Ctrl-C leaves no half-written file and OUT is always one whole run.
+
+`resume` restores what Keras's BackupAndRestore saves after each finished epoch: the
+weights, the optimizer's state (its step count, so the learning-rate schedule, and its
+moments) and the epoch to continue from; history.csv and the training time carry on too.
+It does not restore random state: the shuffled data order, dropout masks and augmentation
+of the resumed epochs start again from the seed, so a resumed run is as good a run but not
+bit-identical to an uninterrupted one; nor EarlyStopping's memory of the best epoch before
+the interruption (the weights kept are the best of the resumed epochs).
 """
 
 import csv
@@ -11,7 +19,6 @@ import json
 import platform
 import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,7 +29,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tegaki.runtime.atomic import write_text_atomic
 from tegaki.runtime.contract import INPUT_CONTRACT, LABELS, to_model_input
+from tegaki.train import rundir
 from tegaki.train.architectures import ARCHITECTURES, Recipe, multiply_accumulates
 from tegaki.train.augment import augmented_batches
 from tegaki.train.mnist import load_mnist
@@ -32,7 +41,6 @@ MODEL_FILE = "model.keras"
 METADATA_FILE = "metadata.json"
 HISTORY_FILE = "history.csv"
 PLOT_FILE = "history.png"
-STATE_DIR = ".train-state"  # per-epoch backup inside OUT, for --resume
 
 
 def read_history(path: Path) -> dict[str, list[float]]:
@@ -54,6 +62,7 @@ class TrainConfig:
     logdir: Path | None = None  # None: OUT/logs
     data: Path | None = None
     resume: bool = False  # continue an interrupted run in the same `out` from its last epoch
+    force: bool = False  # replace a finished run in `out`
     verbose: int | str = "auto"
 
 
@@ -62,6 +71,26 @@ class TrainResult:
     model_path: Path
     metadata: dict
     files: list[Path] = field(default_factory=list)
+
+
+class EpochClock(keras.callbacks.Callback):
+    """Seconds of each finished epoch, kept with the resumable state so that train_seconds
+    counts every epoch of a resumed run, not only the resumed ones."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = path
+        self.seconds = json.loads(path.read_text()) if path.is_file() else {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds[str(epoch)] = time.perf_counter() - self.started
+        write_text_atomic(self.path, json.dumps(self.seconds))
+
+    def per_epoch(self, epochs_run: int) -> list[float]:
+        return [round(self.seconds.get(str(epoch), 0.0), 1) for epoch in range(epochs_run)]
 
 
 def split_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -83,6 +112,9 @@ def library_versions() -> dict[str, str]:
 
 def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
     """Train `config.arch` with its recipe, or with `recipe` (a variant, for experiments)."""
+    out = Path(config.out)
+    rundir.recover(out)
+    rundir.check_out(out, config.force, config.resume)
     recipe = recipe or ARCHITECTURES[config.arch]
     epochs = config.epochs or recipe.epochs
     batch_size = config.batch_size or recipe.batch_size
@@ -114,69 +146,62 @@ def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
     print(f"model: {config.arch} ({recipe.description}), {model.count_params():,} parameters; "
           f"{epochs} epochs, batch {batch_size}")
 
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
-    logdir = Path(config.logdir) if config.logdir else out / "logs"
-    state = out / STATE_DIR
-    if state.exists() and not config.resume:
-        shutil.rmtree(state)  # an interrupted earlier run's state: start afresh unless resuming
+    work = rundir.start(out, config.resume)
+    logdir = rundir.inside_work(Path(config.logdir) if config.logdir else out / "logs", out)
+    state = work / rundir.STATE_DIR
+    state.mkdir(exist_ok=True)
+    print(f"output: {out} (written when training has finished; until then in {work})")
+    clock = EpochClock(state / "seconds.json")
     callbacks = [
         keras.callbacks.TensorBoard(log_dir=str(logdir), write_graph=True),
         # the per-epoch history goes with the resumable state, so a resumed run keeps it whole
         keras.callbacks.CSVLogger(str(state / HISTORY_FILE), append=config.resume),
         keras.callbacks.BackupAndRestore(str(state / "backup")),
+        clock,
     ]
     if recipe.patience:
         # validation loss, not accuracy: on 6,000 images accuracy moves in steps of 0.017% and
         # ties early, so the "best" epoch would be a noisy pick; the loss keeps improving smoothly
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=recipe.patience,
                                                        restore_best_weights=True, verbose=1))
-    state.mkdir(exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
-    try:
-        started = time.perf_counter()
-        model.fit(**fit_data, epochs=epochs, validation_data=(x_val, y_val), verbose=config.verbose,
-                  callbacks=callbacks)
-        train_seconds = time.perf_counter() - started
-        shutil.copyfile(state / HISTORY_FILE, staging / HISTORY_FILE)
-        history_rows = read_history(staging / HISTORY_FILE)
-        test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
-        # the weights kept: the best validation epoch with early stopping, else the last
-        best = int(np.argmin(history_rows["val_loss"])) if recipe.patience else len(history_rows["loss"]) - 1
+    model.fit(**fit_data, epochs=epochs, validation_data=(x_val, y_val), verbose=config.verbose,
+              callbacks=callbacks)
+    shutil.copyfile(state / HISTORY_FILE, work / HISTORY_FILE)
+    history_rows = read_history(work / HISTORY_FILE)
+    epoch_seconds = clock.per_epoch(len(history_rows["loss"]))
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
+    # the weights kept: the best validation epoch with early stopping, else the last
+    best = int(np.argmin(history_rows["val_loss"])) if recipe.patience else len(history_rows["loss"]) - 1
 
-        metadata = {
-            "architecture": config.arch,
-            "description": recipe.description,
-            "parameters": model.count_params(),
-            "multiply_accumulates": multiply_accumulates(model),
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "optimizer": keras.optimizers.serialize(model.optimizer)["class_name"],
-            "seed": config.seed,
-            "train_images": len(x_train),
-            "validation_images": len(x_val),
-            "test": {"loss": float(test_loss), "accuracy": float(test_accuracy), "images": len(x_test)},
-            "validation": {"loss": float(history_rows["val_loss"][best]),
-                           "accuracy": float(history_rows["val_accuracy"][best]), "best_epoch": best + 1},
-            "epochs_run": len(history_rows["loss"]),
-            "train_seconds": round(train_seconds, 1),
-            "data": {"source": mnist.source, "train_sha256": mnist.train_sha256(),
-                     "limit": config.limit, "val_split": config.val_split},
-            "input": INPUT_CONTRACT,
-            "labels": list(LABELS),
-            "versions": library_versions(),
-            "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }
-        model.save(staging / MODEL_FILE)
-        (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
-        plot_history(history_rows, staging / PLOT_FILE, title=f"{config.arch} on MNIST")
-
-        files = []
-        for name in (MODEL_FILE, METADATA_FILE, HISTORY_FILE, PLOT_FILE):
-            (staging / name).replace(out / name)
-            files.append(out / name)
-        shutil.rmtree(state)  # finished: nothing left to resume
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    metadata = {
+        "architecture": config.arch,
+        "description": recipe.description,
+        "parameters": model.count_params(),
+        "multiply_accumulates": multiply_accumulates(model),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "optimizer": keras.optimizers.serialize(model.optimizer)["class_name"],
+        "seed": config.seed,
+        "train_images": len(x_train),
+        "validation_images": len(x_val),
+        "test": {"loss": float(test_loss), "accuracy": float(test_accuracy), "images": len(x_test)},
+        "validation": {"loss": float(history_rows["val_loss"][best]),
+                       "accuracy": float(history_rows["val_accuracy"][best]), "best_epoch": best + 1},
+        "epochs_run": len(history_rows["loss"]),
+        "train_seconds": round(sum(epoch_seconds), 1),  # every epoch's, across a resume
+        "epoch_seconds": epoch_seconds,
+        "data": {"source": mnist.source, "train_sha256": mnist.train_sha256(),
+                 "limit": config.limit, "val_split": config.val_split},
+        "input": INPUT_CONTRACT,
+        "labels": list(LABELS),
+        "versions": library_versions(),
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    model.save(work / MODEL_FILE)
+    plot_history(history_rows, work / PLOT_FILE, title=f"{config.arch} on MNIST")
+    write_text_atomic(work / METADATA_FILE, json.dumps(metadata, indent=2) + "\n")  # last: marks it finished
+    rundir.publish(work, out)
+    files = [out / name for name in (MODEL_FILE, METADATA_FILE, HISTORY_FILE, PLOT_FILE)]
+    logdir = Path(config.logdir) if config.logdir else out / "logs"
     return TrainResult(model_path=out / MODEL_FILE, metadata=metadata, files=[*files, logdir])
