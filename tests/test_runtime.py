@@ -68,6 +68,19 @@ def test_realistic_images_read_nearly_as_well_as_mnist_tensors(reader, realistic
     assert min(np.mean(oks) for oks in per_kind.values()) >= 0.95
 
 
+def test_shipped_model_reads_marker_hairline_and_low_resolution_digits(reader, mnist):
+    """Issue 11's kinds through the whole runtime, 200 each, from the first 600 MNIST test
+    digits. Measured: 97.0% thick, 98.5% thin, 99.0% low-res (the model shipped before:
+    91.5%, 96.5%, 98.0%); the floors leave 1.5-2 points for CPUs and retraining."""
+    from tegaki.train.realistic import HAND_VARIANTS
+
+    per_kind = defaultdict(list)
+    for item in realistic_images(mnist.x_test, mnist.y_test, count=600, variants=HAND_VARIANTS):
+        per_kind[item.name.rsplit("-", 1)[0]].append(reader.read(item.data).digit == item.label)
+    accuracy = {kind: float(np.mean(oks)) for kind, oks in per_kind.items()}
+    assert accuracy["thick"] >= 0.95 and accuracy["thin"] >= 0.965 and accuracy["low-res"] >= 0.97, accuracy
+
+
 def test_preprocessing_frames_like_mnist(mnist):
     digit = mnist.x_test[0]
     canvas = np.full((300, 400), 230, np.uint8)  # light paper, digit far off-centre
