@@ -45,6 +45,7 @@ MIN_CONTRAST = 0.15  # ink must differ from the paper by this much of full scale
 BACKGROUND_GRID = 32  # the background is estimated on an image this many pixels across
 BACKGROUND_WINDOW = 11  # opening window on that grid: wider than strokes, narrower than light changes
 TRIM = 0.002  # fraction of ink mass ignored at each edge of the bounding box
+DECODE_SCALE = "tegaki_decode_scale"  # info key: the file is this many times larger than the decoded image
 
 
 def load_image(source: ImageSource) -> Image.Image:
@@ -65,6 +66,7 @@ def load_image(source: ImageSource) -> Image.Image:
                                  f"{MAX_PIXELS // 1_000_000} MP limit")
             if image.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale when that is plenty
                 image.draft("L" if image.mode in ("L", "RGB") else image.mode, (2 * WORK_SIDE, 2 * WORK_SIDE))
+                image.info[DECODE_SCALE] = image.decoderconfig[0] if image.decoderconfig else 1
             image.load()
             return ImageOps.exif_transpose(image)
     except ImageError:
@@ -203,8 +205,16 @@ def preprocess(source: ImageSource) -> np.ndarray:
 
 def digit_from_image(image: Image.Image) -> np.ndarray:
     """Steps 2 to 7 on a decoded image."""
+    return frame_digit(ink_map(to_grayscale(working_image(image))))
+
+
+def working_image(image: Image.Image) -> Image.Image:
+    """The image reduced to at most WORK_SIDE² pixels (a wide one, a number, keeps up to twice
+    WORK_SIDE across); a new image: the caller's is left as it was."""
     if image.width * image.height < 4:
         raise ImageError(f"a {image.width}x{image.height} image is too small to hold a digit")
-    if max(image.size) > WORK_SIDE:  # a new image: the caller's is left as it was
-        image = ImageOps.contain(image, (WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
-    return frame_digit(ink_map(to_grayscale(image)))
+    scale = min(WORK_SIDE / (image.width * image.height) ** 0.5, 2 * WORK_SIDE / max(image.size))
+    if scale < 1:
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.BOX)
+    return image
