@@ -17,12 +17,18 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
                opening at low resolution, wider than any stroke) and subtracted; what is
                left below an Otsu threshold is paper texture and set to black; strokes
                are stretched so the darkest ink becomes full white, like MNIST's.
-5. crop        to the ink's bounding box (a sliver of stray specks at the edges trimmed).
-6. scale       longest side to 20 px, aspect ratio kept, area-averaged (anti-aliased).
-7. centre      pasted into 28x28 so the centre of mass sits at the centre.
-8. scale       to float32 [0, 1] happens in tegaki.runtime.contract.to_model_input.
+5. find        the digits among the ink: connected components, with lines, frames,
+               specks and the residue of desks, shadows and vignettes set aside, broken
+               digits merged and touching ones cut (tegaki.runtime.segment; the
+               number reader only: the one-digit reading takes all ink as one digit).
+6. crop        each digit to its ink's bounding box (a sliver of stray specks at the edges trimmed).
+7. scale       longest side to 20 px, aspect ratio kept, area-averaged (anti-aliased).
+8. centre      pasted into 28x28 so the centre of mass sits at the centre.
+9. scale       to float32 [0, 1] happens in tegaki.runtime.contract.to_model_input.
 
-An image with no ink (a blank page, a flat colour) raises ImageError("no digit found").
+Steps 2 to 8 run on a working copy of at most WORK_SIDE² pixels (up to twice WORK_SIDE
+across for a wide image: a number). An image with no ink (a blank page, a flat colour)
+raises ImageError("no digit found").
 """
 
 import io
@@ -175,7 +181,7 @@ def _bounds(profile: np.ndarray) -> tuple[int, int]:
 
 
 def frame_digit(ink: np.ndarray) -> np.ndarray:
-    """Crop, scale and centre the ink into MNIST's 28x28 uint8 frame: steps 5 to 7."""
+    """Crop, scale and centre the ink into MNIST's 28x28 uint8 frame: steps 6 to 8."""
     if ink.sum() <= 0:
         raise ImageError("no digit found")
     top, bottom = _bounds(ink.sum(axis=1))
@@ -204,7 +210,7 @@ def preprocess(source: ImageSource) -> np.ndarray:
 
 
 def digit_from_image(image: Image.Image) -> np.ndarray:
-    """Steps 2 to 7 on a decoded image."""
+    """Steps 2 to 8 on a decoded image, all ink taken as one digit."""
     return frame_digit(ink_map(to_grayscale(working_image(image))))
 
 
