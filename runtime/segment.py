@@ -59,6 +59,7 @@ class Component:
     """A group of ink pixels taken for one digit, in working-image pixels."""
     box: tuple[int, int, int, int]  # left, top, right, bottom (exclusive)
     mask: np.ndarray  # bool (bottom - top, right - left): which pixels in the box are its ink
+    pieces: int = 1  # 8-connected components in the mask
 
     @property
     def width(self) -> int:
@@ -76,7 +77,7 @@ class Component:
     def plausible(self) -> bool:
         """Shape of a digit: few holes, strokes rather than a filled blot."""
         blot = self.mask.mean() > MAX_FILL and self.width > 0.4 * self.height  # a thin 1 fills its box
-        return not blot and _holes(self.mask) <= MAX_HOLES
+        return not blot and _holes(self.mask, self.pieces) <= MAX_HOLES
 
 
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -115,22 +116,24 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
         np.minimum.at(parent, root_b[differ], low)
         while (parent[parent] != parent).any():
             parent = parent[parent]
-    _, run_labels = np.unique(parent, return_inverse=True)
-    # paint the runs: +label at each start, -label after each end, summed along the row
+    roots = parent == np.arange(count)
+    run_labels = np.cumsum(roots)[parent]  # 1..n, numbered in order of each component's first run
+    # paint the runs: +label at each start, -label after each end (runs never share either), summed along the row
     paint = np.zeros((height, width + 1), np.int32)
-    np.add.at(paint, (rows, starts), run_labels + 1)
-    np.add.at(paint, (rows, ends), -(run_labels + 1))
-    return np.cumsum(paint, axis=1)[:, :width], int(run_labels.max()) + 1
+    paint[rows, starts] = run_labels
+    paint[rows, ends] = -run_labels
+    return np.cumsum(paint, axis=1)[:, :width], int(roots.sum())
 
 
-def _holes(mask: np.ndarray) -> int:
-    """Holes in a bool mask: components minus its Euler number (8-connected, Gray's bit quads)."""
+def _holes(mask: np.ndarray, pieces: int) -> int:
+    """Holes in a bool mask of `pieces` components: pieces minus its Euler number (8-connected,
+    Gray's bit quads)."""
     padded = np.pad(mask, 1)
     a, b, c, d = padded[:-1, :-1], padded[:-1, 1:], padded[1:, :-1], padded[1:, 1:]
     quads = a.astype(np.int8) + b + c + d
     diagonal = np.count_nonzero((a & d & ~b & ~c) | (b & c & ~a & ~d))
     euler = (np.count_nonzero(quads == 1) - np.count_nonzero(quads == 3) - 2 * diagonal) // 4
-    return label(mask)[1] - euler
+    return pieces - euler
 
 
 def _without_lines(mask: np.ndarray, longest_h: float, longest_v: float) -> np.ndarray:
@@ -183,7 +186,7 @@ def _merged(a: Component, b: Component) -> Component:
     mask = np.zeros((bottom - top, right - left), bool)
     for part in (a, b):
         mask[part.box[1] - top:part.box[3] - top, part.box[0] - left:part.box[2] - left] |= part.mask
-    return Component((left, top, right, bottom), mask)
+    return Component((left, top, right, bottom), mask, a.pieces + b.pieces)
 
 
 def _one_digit(a: Component, b: Component, reference: float) -> bool:
@@ -200,7 +203,7 @@ def _gap(a: Component, b: Component) -> int:
 
 def _shifted(part: Component, dx: int, dy: int) -> Component:
     left, top, right, bottom = part.box
-    return Component((left + dx, top + dy, right + dx, bottom + dy), part.mask)
+    return Component((left + dx, top + dy, right + dx, bottom + dy), part.mask, part.pieces)
 
 
 def find_components(ink: np.ndarray) -> tuple[list[Component], float]:
@@ -309,4 +312,4 @@ def _cropped(group: Component, start: int, end: int) -> Component | None:
         return None
     mask = mask[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
     left, top = group.box[0] + start + cols.min(), group.box[1] + rows.min()
-    return Component((int(left), int(top), int(left + mask.shape[1]), int(top + mask.shape[0])), mask)
+    return Component((int(left), int(top), int(left + mask.shape[1]), int(top + mask.shape[0])), mask, label(mask)[1])
