@@ -105,17 +105,19 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
     counts = np.maximum(last - first, 0)
     a = np.repeat(np.arange(count), counts)
     b = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(first, counts)
-    parent = np.arange(count)
-    while True:  # hook each root onto the smaller root of its neighbour, then flatten the trees
-        root_a, root_b = parent[a], parent[b]
-        differ = root_a != root_b
-        if not differ.any():
-            break
-        low = np.minimum(root_a[differ], root_b[differ])
-        np.minimum.at(parent, root_a[differ], low)
-        np.minimum.at(parent, root_b[differ], low)
-        while (parent[parent] != parent).any():
-            parent = parent[parent]
+    parent = list(range(count))  # union-find in plain Python: a digit has tens of runs, a page hundreds
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(a.tolist(), b.tolist()):
+        ri, rj = root(i), root(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    parent = np.array([root(i) for i in range(count)])
     roots = parent == np.arange(count)
     run_labels = np.cumsum(roots)[parent]  # 1..n, numbered in order of each component's first run
     # paint the runs: +label at each start, -label after each end (runs never share either), summed along the row
@@ -128,7 +130,8 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
 def _holes(mask: np.ndarray, pieces: int) -> int:
     """Holes in a bool mask of `pieces` components: pieces minus its Euler number (8-connected,
     Gray's bit quads)."""
-    padded = np.pad(mask, 1)
+    padded = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), bool)
+    padded[1:-1, 1:-1] = mask
     a, b, c, d = padded[:-1, :-1], padded[:-1, 1:], padded[1:, :-1], padded[1:, 1:]
     quads = a.astype(np.int8) + b + c + d
     diagonal = np.count_nonzero((a & d & ~b & ~c) | (b & c & ~a & ~d))
@@ -215,6 +218,9 @@ def find_components(ink: np.ndarray) -> tuple[list[Component], float]:
         return [], 0.0
     largest = max(int(p.mask.sum()) for p in parts)
     parts = [p for p in parts if p.mask.sum() >= SPECK_AREA * largest]
+    smallest = max(MIN_SIDE, MIN_SIDE_SHARE * max(ink.shape))
+    if len(parts) == 1 and parts[0].width <= LINE_WIDE * parts[0].height and parts[0].height >= smallest:
+        return parts, float(parts[0].height)  # one clean digit: what the steps below would keep
     # step 2: the reference digit is the heaviest ink of those that could be digits
     inner = [p for p in parts if not _touches_border(p, ink.shape) and p.width <= 1.5 * p.height]
     candidates = [p for p in inner or parts if not any(_encloses(p, q) for q in parts)] or parts
@@ -250,7 +256,6 @@ def find_components(ink: np.ndarray) -> tuple[list[Component], float]:
             nearest = int(np.argmin(gaps))
             groups[nearest] = _merged(groups[nearest], part)
     # steps 5 and 6: what is off the anchor's line, too small, or border residue
-    smallest = max(MIN_SIDE, MIN_SIDE_SHARE * max(ink.shape))
     tight_crop = not inner
 
     def digit_like(group: Component) -> bool:
