@@ -42,11 +42,16 @@ LONG_RUN_H = 1.6  # a horizontal run longer than this many reference heights is 
 LONG_RUN_V = 1.3  # ... a vertical one
 LINE_WIDE = 1.6  # reference heights: a component this wide may hold a line (an underline under two digits)
 LINE_FILL = 0.7  # a row (column) of such a component this full of ink is a line
+FLAT = 0.15  # reference heights: a part no taller than this and wider than it is tall ...
+FLAT_LINE = 1.0  # ... is a line (or a faint line's fragment) when such parts side by side span this many
 BORDER_SIZE = (0.6, 1.3)  # heights, in reference heights, of a digit that touches the border
 MERGE_OVERLAP = 0.5  # of the narrower part's width: parts this much above one another are one digit
 MERGE_GAP = 0.4  # reference heights: ... when no further apart vertically than this
 ATTACH_GAP = 0.2  # reference heights: a part less tall than a digit this close to one belongs to it
 SPLIT_ASPECT = 1.05  # width / height above which a group may be two touching digits
+NARROW_ASPECT = 0.75  # ... or, down to this, a digit with a 1 glued to it ("71", "91")
+NECK = 0.2  # of its height: such a group is cut only where a column holds less ink (a touch, not a stroke)
+NARROW_SURE = 0.9  # and only when the model is this sure of both pieces
 SPLIT_WHOLE = 1.6  # reference heights: a group wider than this is never one digit
 SPLIT_HEIGHT = 0.7  # of the reference height: each piece of a cut must be this tall (not a tail)
 SPLIT_MARGIN = 0.05  # a cut must beat reading the group whole by this much confidence
@@ -156,6 +161,16 @@ def _without_lines(mask: np.ndarray, longest_h: float, longest_v: float) -> np.n
     return kept
 
 
+def _without_flat_lines(parts: list[Component], reference: float) -> list[Component]:
+    """`parts` without lines too short to strip as one component: an underline under two
+    digits, a faint ruled line broken into dashes. Flat parts that share rows and together
+    span more than a digit are a line; a 5's cap or a 7's bar alone is narrower."""
+    flat = [p for p in parts if p.height <= FLAT * reference and p.width >= 2 * p.height]
+    line = {id(p) for p in flat
+            if sum(q.width for q in flat if q.box[1] < p.box[3] and p.box[1] < q.box[3]) >= FLAT_LINE * reference}
+    return [p for p in parts if id(p) not in line]
+
+
 def _components(labels: np.ndarray, count: int) -> list[Component]:
     """One Component per label, in label order."""
     found = []
@@ -236,7 +251,7 @@ def find_components(ink: np.ndarray) -> tuple[list[Component], float]:
                      if p.mask.sum() >= SPECK_AREA * largest]
         else:
             kept.append(part)
-    parts = [p for p in kept if p.width <= WIDE * reference and p.height <= TALL * reference]
+    parts = [p for p in _without_flat_lines(kept, reference) if p.width <= WIDE * reference and p.height <= TALL * reference]
     # step 4: merge the parts of one digit, left to right
     parts.sort(key=lambda p: p.box[0])
     groups: list[Component] = []
@@ -279,11 +294,15 @@ def split_wide(ink: np.ndarray, group: Component, frame: Callable[[np.ndarray], 
     Cuts are tried at the lowest points of the column profile in the middle of the group;
     each option scores the smallest winning probability among its pieces. A group wider
     than two digits is never kept whole."""
-    if group.width <= SPLIT_ASPECT * group.height:
+    if group.width <= NARROW_ASPECT * group.height:
         return [group]
+    narrow = group.width <= SPLIT_ASPECT * group.height
     profile = group.mask.sum(axis=0)
-    low, high = int(group.width * 0.25), int(group.width * 0.75)
+    reach = 0.4 if narrow else 0.25  # a 1 glued to a digit is a thin slice at one side
+    low, high = int(group.width * (0.5 - reach)), int(group.width * (0.5 + reach))
     order = low + np.argsort(profile[low:high], kind="stable")
+    if narrow:
+        order = order[profile[order] < NECK * group.height]
     cuts: list[int] = []
     for column in order:
         if all(abs(column - c) > 2 for c in cuts):
@@ -299,10 +318,15 @@ def split_wide(ink: np.ndarray, group: Component, frame: Callable[[np.ndarray], 
         return [group]
     frames = [frame(part.ink(ink)) for option in options for part in option]
     confidence = classify(frames).max(axis=1)
+    # a cut must do clearly better than the whole to be believed; a narrow group is one digit
+    # unless the model is sure of both pieces (however sure it is of the whole: "71" reads "7")
+    margin = 0.0 if narrow else SPLIT_MARGIN
     scores, start = [], 0
-    for option in options:  # a cut must do clearly better than the whole to be believed
-        scores.append(confidence[start:start + len(option)].min() - (SPLIT_MARGIN if len(option) > 1 else 0))
+    for option in options:
+        scores.append(confidence[start:start + len(option)].min() - (margin if len(option) > 1 else 0))
         start += len(option)
+    if narrow and len(options[0]) == 1:
+        scores[0] = NARROW_SURE
     best = options[int(np.argmax(scores))]
     if len(best) == 1:
         return best
@@ -313,7 +337,7 @@ def _cropped(group: Component, start: int, end: int) -> Component | None:
     """The columns start..end of a group, trimmed to their ink; None when too little is left."""
     mask = group.mask[:, start:end]
     rows, cols = np.nonzero(mask)
-    if len(rows) == 0 or end - start < 0.15 * group.height:
+    if len(rows) == 0 or end - start < 0.1 * group.height:
         return None
     mask = mask[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
     left, top = group.box[0] + start + cols.min(), group.box[1] + rows.min()
