@@ -10,8 +10,9 @@ this module makes (each a real PNG or JPEG file with its true reading):
   baseline jitter, size variation and slant, some neighbours touching; some with an
   underline, a box around the field, ruled lines or a speck.
 
-Only MNIST test digits are used, so nothing here was seen in training. Deterministic for a
-given seed.
+The caller picks the digits: MNIST test digits for figures (nothing the model was trained
+on), training digits for tuning the reader's thresholds (benchmarks/number_reader.py
+--split train), so that figures are not tuned to. Deterministic for a given seed.
 """
 
 from collections.abc import Callable
