@@ -6,10 +6,8 @@ from typing import Annotated
 
 import typer
 
+from tegaki.export.formats import DEFAULT_OPSET, FORMATS, PARITY_IMAGES
 from tegaki.runtime.console import command_app, fail, require_modules
-
-# Kept here so `--help` answers without loading TensorFlow; tests check it matches FORMATS.
-FORMAT_CHOICES = ["onnx", "onnx-int8", "tflite", "tflite-fp16", "tflite-int8"]
 
 app = command_app()
 
@@ -26,19 +24,19 @@ def print_table(reports: list[dict]) -> None:
                   "Keras model on MNIST test images, and write the files that pass, their "
                   "metadata and parity.json.")
 def export_cnn(
-    model: Annotated[Path, typer.Argument(help="the .keras file train-cnn wrote")],
-    format: Annotated[list[str], typer.Option("--format", "-f", help="one of: all, " + ", ".join(FORMAT_CHOICES)
+    model: Annotated[Path, typer.Argument(metavar="MODEL", help="the .keras file train-cnn wrote")],
+    format: Annotated[list[str], typer.Option("--format", "-f", help="one of: all, " + ", ".join(FORMATS)
                                               + " (repeat for several)")] = ["all"],
     out: Annotated[Path | None, typer.Option(help="output folder [default: the model's folder]")] = None,
     name: Annotated[str | None, typer.Option(help="base file name [default: the architecture]")] = None,
-    opset: Annotated[int, typer.Option(min=13, max=21, help="ONNX opset")] = 17,
-    parity_images: Annotated[int, typer.Option(min=100, max=10_000, help="MNIST test images for the parity checks")] = 10_000,
+    opset: Annotated[int, typer.Option(min=13, max=21, help="ONNX opset")] = DEFAULT_OPSET,
+    parity_images: Annotated[int, typer.Option(min=100, max=PARITY_IMAGES, help="MNIST test images for the parity checks")] = PARITY_IMAGES,
     data: Annotated[Path | None, typer.Option(help="MNIST folder or mnist.npz [default: $TEGAKI_MNIST, the Keras cache, download]")] = None,
 ) -> None:
-    unknown = [f for f in format if f != "all" and f not in FORMAT_CHOICES]
+    unknown = [f for f in format if f != "all" and f not in FORMATS]
     if unknown:
-        raise typer.BadParameter(f"{', '.join(unknown)} (choose from all, {', '.join(FORMAT_CHOICES)})", param_hint="--format")
-    formats = FORMAT_CHOICES if "all" in format else list(dict.fromkeys(format))
+        raise typer.BadParameter(f"{', '.join(unknown)} (choose from all, {', '.join(FORMATS)})", param_hint="--format")
+    formats = list(FORMATS) if "all" in format else list(dict.fromkeys(format))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from tegaki.export.exporting import ExportError, export_model
     from tegaki.train.mnist import MnistError

@@ -7,6 +7,7 @@ caller's (tegaki.export.exporting).
 import contextlib
 import io
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -17,9 +18,9 @@ import tf2onnx
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
+from tegaki.export.formats import DEFAULT_OPSET
 from tegaki.runtime.contract import IMAGE_SIZE, INPUT_NAME, OUTPUT_NAME
 
-DEFAULT_OPSET = 17
 INPUT_SPEC = [tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 1], tf.float32, name=INPUT_NAME)]
 
 
@@ -41,16 +42,40 @@ class _Calibration(CalibrationDataReader):
         return next(self._batches, None)
 
 
-def to_onnx_int8(float_model: onnx.ModelProto, calibration: np.ndarray) -> onnx.ModelProto:
-    """Static QDQ quantization: int8 weights (per channel) and activations, calibrated on
+@dataclass(frozen=True)
+class Int8Scheme:
+    """How onnxruntime's static quantizer stores activations and weights."""
+    activations: QuantType
+    weights: QuantType
+    reduce_range: bool = False  # 7-bit weights
+
+
+INT8_SCHEMES = {
+    "s8s8": Int8Scheme(QuantType.QInt8, QuantType.QInt8),
+    "s8s8-reduce-range": Int8Scheme(QuantType.QInt8, QuantType.QInt8, reduce_range=True),
+    "u8s8": Int8Scheme(QuantType.QUInt8, QuantType.QInt8),
+    "u8u8": Int8Scheme(QuantType.QUInt8, QuantType.QUInt8),
+}
+# u8u8: x86 CPUs without VNNI (AVX2; AVX-512 without VNNI) multiply u8 x s8 pairs with
+# VPMADDUBSW, whose 16-bit sums saturate, so an s8-weight model answers differently there
+# than on VNNI or ARM (measured: max probability difference 0.58, 99.84% top-1 agreement).
+# onnxruntime's u8 x u8 kernels widen to 16 bits before multiplying and never saturate, so
+# every CPU computes the same integers; measured in docs/int8-across-cpus.md.
+DEFAULT_INT8_SCHEME = "u8u8"
+
+
+def to_onnx_int8(float_model: onnx.ModelProto, calibration: np.ndarray,
+                 scheme: str = DEFAULT_INT8_SCHEME) -> onnx.ModelProto:
+    """Static QDQ quantization: 8-bit weights (per channel) and activations, calibrated on
     `calibration` images. QDQ keeps the graph standard ONNX that any runtime can read."""
+    chosen = INT8_SCHEMES[scheme]
     with tempfile.TemporaryDirectory() as tmp:
         float_path, prepared, quantized = Path(tmp, "float.onnx"), Path(tmp, "prep.onnx"), Path(tmp, "int8.onnx")
         onnx.save(float_model, float_path)
         quant_pre_process(str(float_path), str(prepared), skip_symbolic_shape=True)
         quantize_static(str(prepared), str(quantized), _Calibration(calibration),
-                        quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+                        quant_format=QuantFormat.QDQ, per_channel=True, reduce_range=chosen.reduce_range,
+                        activation_type=chosen.activations, weight_type=chosen.weights)
         proto = onnx.load(quantized)
     onnx.checker.check_model(proto, full_check=True)
     return proto

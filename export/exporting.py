@@ -9,7 +9,6 @@ import hashlib
 import json
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,7 +16,8 @@ import keras
 import numpy as np
 import onnx
 
-from tegaki.export.converters import DEFAULT_OPSET, to_onnx, to_onnx_int8, to_tflite
+from tegaki.export.converters import to_onnx, to_onnx_int8, to_tflite
+from tegaki.export.formats import DEFAULT_OPSET, FORMATS, PARITY_IMAGES, Format
 from tegaki.runtime.atomic import write_bytes_atomic, write_text_atomic
 from tegaki.runtime.contract import INPUT_CONTRACT, LABELS, OUTPUT_NAME, to_model_input
 from tegaki.runtime.models import METADATA_KEY, load_model, sidecar_path
@@ -28,24 +28,6 @@ FLOAT_MAX_ABS_DIFF = 1e-5
 QUANTIZED_MIN_AGREEMENT = 0.995
 QUANTIZED_MAX_ACCURACY_DROP = 0.002  # 0.2 percentage points
 CALIBRATION_PER_CLASS = 100  # 1,000 representative images, every digit equally
-
-
-@dataclass(frozen=True)
-class Format:
-    name: str
-    suffix: str  # appended to the base name: seed.onnx, seed-int8.onnx, ...
-    quantized: bool  # judged by top-1 agreement and accuracy rather than exact probabilities
-    description: str
-
-
-FORMATS = {f.name: f for f in [
-    Format("onnx", ".onnx", False, "ONNX float32"),
-    Format("onnx-int8", "-int8.onnx", True, "ONNX int8 (static QDQ, per-channel weights)"),
-    Format("tflite", ".tflite", False, "TFLite float32"),
-    Format("tflite-fp16", "-fp16.tflite", True, "TFLite float16 weights, float32 maths"),
-    Format("tflite-int8", "-int8.tflite", True, "TFLite full-integer int8, int8 input and output"),
-]}
-TFLITE_KINDS = {"tflite": "float32", "tflite-fp16": "float16", "tflite-int8": "int8"}
 
 
 class ExportError(Exception):
@@ -110,7 +92,7 @@ def load_keras_model(path: Path) -> keras.Model:
 
 
 def export_model(model_path: Path, formats: list[str], out: Path, data: Path | None = None,
-                 parity_images: int = 10_000, opset: int = DEFAULT_OPSET, name: str | None = None) -> list[dict]:
+                 parity_images: int = PARITY_IMAGES, opset: int = DEFAULT_OPSET, name: str | None = None) -> list[dict]:
     """Export `formats`; return one report per format (written files and parity figures)."""
     model_path = Path(model_path)
     model = load_keras_model(model_path)
@@ -138,14 +120,11 @@ def export_model(model_path: Path, formats: list[str], out: Path, data: Path | N
     reports = []
     for fmt in (FORMATS[f] for f in formats):
         started = time.perf_counter()
-        if fmt.name in ("onnx", "onnx-int8") and float_onnx is None:
-            float_onnx = to_onnx(model, opset)
-        if fmt.name == "onnx":
-            content = float_onnx
-        elif fmt.name == "onnx-int8":
-            content = to_onnx_int8(float_onnx, calibration)
+        if fmt.tflite_kind:
+            content = to_tflite(model, fmt.tflite_kind, calibration)
         else:
-            content = to_tflite(model, TFLITE_KINDS[fmt.name], calibration)
+            float_onnx = float_onnx or to_onnx(model, opset)  # int8 is quantized from the float graph
+            content = to_onnx_int8(float_onnx, calibration) if fmt.quantized else float_onnx
         seconds = time.perf_counter() - started
         target = out / f"{name}{fmt.suffix}"
         report = {"format": fmt.name, "description": fmt.description, "file": str(target), "export_seconds": round(seconds, 2)}

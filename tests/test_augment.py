@@ -55,3 +55,43 @@ def test_augmented_batches_are_shuffled_distorted_and_labelled(mnist):
     x, y = (np.asarray(t) for t in batches[0])
     assert x.shape == (100, 28, 28, 1) and 0 <= x.min() and x.max() <= 1.0 + 1e-6
     assert not np.array_equal(y, labels[:100])  # shuffled
+
+
+def stroke_mass(images):
+    return images.sum(axis=(1, 2, 3))
+
+
+def test_the_edge_recipe_makes_marker_hairline_and_low_resolution_digits(digits):
+    """Issue 11's kinds, from the recipe itself: 256 draws of one real digit include strokes
+    much thicker and much thinner than MNIST's, and blurred low-resolution scans."""
+    from tegaki.train.architectures import ARCHITECTURES
+
+    same = np.repeat(digits[:1], 256, axis=0)
+    out = np.asarray(ARCHITECTURES["edge"].augment(7)(same, training=True))
+    assert out.shape == same.shape and out.min() >= 0 and np.allclose(out.max(axis=(1, 2, 3)), 1.0, atol=1e-5)
+    # mass against a plain geometric distortion, so rotation and scale do not count
+    mass = stroke_mass(out) / stroke_mass(same)
+    assert (mass > 1.8).sum() >= 20, "marker-thick strokes"
+    assert (mass < 0.7).sum() >= 20, "hairline strokes"
+    per_image_sharpness = (np.diff(out, axis=1) ** 2).mean(axis=(1, 2, 3))
+    assert (per_image_sharpness < 0.5 * sharpness(same)).sum() >= 20, "blurred low-resolution scans"
+
+
+def test_low_resolution_blurs_but_keeps_the_digit(digits):
+    from tegaki.train.augment import RandomLowResolution
+
+    out = np.asarray(RandomLowResolution(rate=1.0, side=(10, 12), seed=0)(digits, training=True))
+    assert out.shape == digits.shape and sharpness(out) < 0.6 * sharpness(digits)
+    correlation = [np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(out, digits)]
+    assert min(correlation) > 0.6 and np.median(correlation) > 0.8
+    np.testing.assert_array_equal(RandomLowResolution(rate=1.0)(digits, training=False), digits)
+
+
+def test_ink_pressure_varies_contrast_and_stretches_the_strongest_ink_to_one(digits):
+    from tegaki.train.augment import RandomInkPressure
+
+    faint = digits * 0.4
+    out = np.asarray(RandomInkPressure(gamma=2.0, seed=0)(faint, training=True))
+    np.testing.assert_allclose(out.max(axis=(1, 2, 3)), 1.0, atol=1e-5)
+    ratio = stroke_mass(out) / stroke_mass(digits)
+    assert ratio.min() < 0.85 and ratio.max() > 1.15  # lighter and heavier pressure both drawn

@@ -36,19 +36,23 @@ def encoded(image: Image.Image, fmt: str = "PNG", **options) -> bytes:
     return buffer.getvalue()
 
 
-def test_float_onnx_on_raw_tensors_equals_keras(tiny_run, tiny_export, mnist):
+def test_float_onnx_on_raw_tensors_equals_keras(tiny_run, tiny_export_file, mnist):
     import keras
 
     keras_probabilities = keras.models.load_model(tiny_run / "model.keras").predict(
         to_model_input(mnist.x_test), batch_size=1000, verbose=0)
-    probabilities = DigitReader(tiny_export / "seed.onnx").predict_tensors(mnist.x_test)
+    probabilities = DigitReader(tiny_export_file("onnx")).predict_tensors(mnist.x_test)
     assert np.abs(probabilities - keras_probabilities).max() <= 1e-5
     np.testing.assert_array_equal(probabilities.argmax(1), keras_probabilities.argmax(1))
 
 
 def test_shipped_model_scores_what_its_metadata_says(reader, mnist):
     accuracy = np.mean(reader.predict_tensors(mnist.x_test).argmax(1) == mnist.y_test)
-    assert accuracy == pytest.approx(reader.metadata["parity"]["accuracy"], abs=1e-4)
+    # The shipped int8 model's integer maths is exact on every CPU (u8u8: no saturating
+    # kernel anywhere, see export/converters.py), but the float steps around it (scales,
+    # softmax) use each CPU's own vector code and may flip a near-tie: 5 images in 10,000
+    # (0.05 points, issue 9's bar for "the same accuracy on every CPU family").
+    assert accuracy == pytest.approx(reader.metadata["parity"]["accuracy"], abs=5e-4)
     assert accuracy >= 0.99
 
 
@@ -195,9 +199,9 @@ def test_missing_corrupt_and_misshapen_models(tmp_path):
         DigitReader(tmp_path / "model.h5")
 
 
-def test_tflite_models_run_through_the_same_reader(tiny_export, mnist):
-    onnx_reader = DigitReader(tiny_export / "seed-int8.onnx")
-    tflite_reader = DigitReader(tiny_export / "seed-int8.tflite")
+def test_tflite_models_run_through_the_same_reader(tiny_export_file, mnist):
+    onnx_reader = DigitReader(tiny_export_file("onnx-int8"))
+    tflite_reader = DigitReader(tiny_export_file("tflite-int8"))
     assert tflite_reader.metadata["format"] == "tflite-int8"
     agreement = np.mean(onnx_reader.predict_tensors(mnist.x_test[:2000]).argmax(1)
                         == tflite_reader.predict_tensors(mnist.x_test[:2000]).argmax(1))

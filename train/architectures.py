@@ -6,6 +6,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import keras
 from keras import layers
@@ -104,7 +105,9 @@ ARCHITECTURES: dict[str, Recipe] = {
         epochs=30,
         batch_size=128,
         description="33 k-parameter BN CNN for the edge: AdamW one-cycle, augmentation, 30 epochs",
-        augment=build_augmenter,
+        # beyond MNIST's pens: hairline to marker strokes, 7-14 px scans, pen pressure
+        # (issue 11; the trials and the kinds they fix: docs/model-search.md)
+        augment=partial(build_augmenter, thin=0.75, thick=1.5, low_resolution=0.25, gamma=2.0),
         label_smoothing=0.05,
         patience=10,
     ),

@@ -4,6 +4,12 @@ Users do not send MNIST tensors; they send phone photos, scans and canvas drawin
 MNIST digit here is re-rendered as one of those, encoded as a real PNG or JPEG file, so
 the whole path (decode, preprocessing, model) is measured against the true label.
 Deterministic for a given seed.
+
+Two sets of kinds: VARIANTS (how the picture was taken: paper, light, canvas, JPEG) and
+HAND_VARIANTS (how the digit was written or scanned: a felt-tip marker, a hairline pen, a
+digit scanned at 8-12 px and upsampled), which are harder for the model than for the
+preprocessing. Both can also be made from training digits held out for validation, to
+choose a recipe without looking at the test set.
 """
 
 import io
@@ -11,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 
 @dataclass(frozen=True)
@@ -102,16 +108,89 @@ def blue_pen_yellow_paper(digit, rng):
     return "blue-pen.jpg", _encode(Image.fromarray(np.round(rgb).astype(np.uint8), "RGB"), "JPEG", quality=85)
 
 
+PEN_SCALE = 4  # pen strokes are drawn on the digit upsampled to 112x112
+
+
+def _skeleton(mask: np.ndarray) -> np.ndarray:
+    """Zhang-Suen thinning: the one-pixel-wide centre line of a boolean stroke mask."""
+    skeleton = np.pad(mask, 1).astype(np.uint8)
+    while True:
+        changed = False
+        for step in (0, 1):
+            p = skeleton
+            # the 8 neighbours P2..P9, clockwise from north
+            n = [p[:-2, 1:-1], p[:-2, 2:], p[1:-1, 2:], p[2:, 2:], p[2:, 1:-1], p[2:, :-2], p[1:-1, :-2], p[:-2, :-2]]
+            count = sum(n)
+            transitions = sum(((n[i] == 0) & (n[(i + 1) % 8] == 1)).astype(np.uint8) for i in range(8))
+            if step == 0:
+                side = (n[0] * n[2] * n[4] == 0) & (n[2] * n[4] * n[6] == 0)
+            else:
+                side = (n[0] * n[2] * n[6] == 0) & (n[0] * n[4] * n[6] == 0)
+            remove = (p[1:-1, 1:-1] == 1) & (count >= 2) & (count <= 6) & (transitions == 1) & side
+            if remove.any():
+                skeleton[1:-1, 1:-1][remove] = 0
+                changed = True
+        if not changed:
+            return skeleton[1:-1, 1:-1].astype(bool)
+
+
+def pen_stroke(digit: np.ndarray, width: float) -> np.ndarray:
+    """The digit redrawn along its centre line with a round pen `width` pixels wide (in
+    28x28 pixels: MNIST's own strokes are about 2-3), as ink strength in [0, 1] at 112x112."""
+    big = np.asarray(Image.fromarray(digit).resize((28 * PEN_SCALE,) * 2, Image.Resampling.BICUBIC), np.float32)
+    centre = Image.fromarray((_skeleton(big > 127) * 255).astype(np.uint8))
+    radius = width * PEN_SCALE / 2
+    # dilate the centre line with a round pen: a blurred line cut at the level a disc reaches
+    blurred = np.asarray(centre.filter(ImageFilter.GaussianBlur(radius / 2)), np.float32)
+    level = blurred.max() * np.exp(-2.0)  # a Gaussian of sigma r/2 falls to e^-2 of its peak at r
+    ink = np.clip((blurred - level) / max(level, 1e-6) * 4, 0, 1)
+    return ink
+
+
+def _pen_on_paper(digit, rng, width):
+    side = int(rng.integers(80, 200))
+    ink = np.asarray(Image.fromarray(np.round(pen_stroke(digit, width) * 255).astype(np.uint8)).resize(
+        (side, side), Image.Resampling.BOX), np.float32) / 255
+    return _encode(_gray(_on_paper(ink, (side + 60, side + 60), rng, paper=0.92, ink_level=0.08)), "PNG")
+
+
+def thick_marker(digit, rng):
+    """A felt-tip marker: strokes 4-6 px wide in MNIST's frame, so loops nearly close."""
+    return "thick.png", _pen_on_paper(digit, rng, float(rng.choice([4.0, 5.0, 6.0])))
+
+
+def thin_pen(digit, rng):
+    """A hairline pen: strokes 0.5-1 px wide in MNIST's frame."""
+    return "thin.png", _pen_on_paper(digit, rng, float(rng.choice([0.5, 0.75, 1.0])))
+
+
+def low_resolution(digit, rng):
+    """A digit scanned at 8, 10 or 12 px height, in 17 grey levels, then upsampled 5-8x by
+    bicubic or bilinear interpolation: blurred and blocky."""
+    ys, xs = np.nonzero(digit)
+    crop = Image.fromarray(digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
+    height = int(rng.choice([8, 10, 12]))
+    width = max(2, round(crop.width * height / crop.height))
+    coarse = np.pad(np.asarray(crop.resize((width, height), Image.Resampling.BOX), np.float32), 1)
+    coarse = np.round(coarse / 255 * 16) / 16  # 4-bit scanner
+    factor = int(rng.integers(5, 9))
+    method = Image.Resampling.BICUBIC if rng.random() < 0.5 else Image.Resampling.BILINEAR
+    big = np.asarray(Image.fromarray(coarse).resize(((width + 2) * factor, (height + 2) * factor), method), np.float32)
+    return "low-res.png", _encode(_gray(1 - np.clip(big, 0, 1) * 0.9), "PNG")
+
+
 VARIANTS: list[Callable] = [inverted, small, off_centre, large_canvas, noisy_paper, phone_jpeg,
                             transparent_canvas, blue_pen_yellow_paper]
+HAND_VARIANTS: list[Callable] = [thick_marker, thin_pen, low_resolution]
 
 
-def realistic_images(images: np.ndarray, labels: np.ndarray, count: int = 1000, seed: int = 0) -> list[RealisticImage]:
-    """`count` photo-like files, cycling through VARIANTS over the first `count` digits."""
+def realistic_images(images: np.ndarray, labels: np.ndarray, count: int = 1000, seed: int = 0,
+                     variants: list[Callable] = VARIANTS) -> list[RealisticImage]:
+    """`count` files, cycling through `variants` over the first `count` digits."""
     rng = np.random.default_rng(seed)
     made = []
     for index in range(count):
-        name, data = VARIANTS[index % len(VARIANTS)](images[index], rng)
+        name, data = variants[index % len(variants)](images[index], rng)
         stem, suffix = name.rsplit(".", 1)
         made.append(RealisticImage(f"{stem}-{index:04d}.{suffix}", data, int(labels[index])))
     return made

@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from tegaki.runtime.contract import INPUT_CONTRACT, LABELS, to_model_input
-from tegaki.train.architectures import ARCHITECTURES, multiply_accumulates
+from tegaki.train.architectures import ARCHITECTURES, Recipe, multiply_accumulates
 from tegaki.train.augment import augmented_batches
 from tegaki.train.mnist import load_mnist
 from tegaki.train.plots import plot_history
@@ -81,8 +81,9 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def train(config: TrainConfig) -> TrainResult:
-    recipe = ARCHITECTURES[config.arch]
+def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
+    """Train `config.arch` with its recipe, or with `recipe` (a variant, for experiments)."""
+    recipe = recipe or ARCHITECTURES[config.arch]
     epochs = config.epochs or recipe.epochs
     batch_size = config.batch_size or recipe.batch_size
 
