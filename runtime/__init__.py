@@ -5,6 +5,7 @@ Nothing here imports TensorFlow, Keras, tf2onnx or onnx, nor tegaki.train or teg
 
 from tegaki.runtime.errors import ImageError, ModelError, TegakiError
 from tegaki.runtime.preprocess import preprocess
-from tegaki.runtime.reader import DigitReader, Prediction
+from tegaki.runtime.reader import DigitReader, Prediction, Reading
+from tegaki.runtime.records import reading_record
 
-__all__ = ["DigitReader", "Prediction", "preprocess", "TegakiError", "ImageError", "ModelError"]
+__all__ = ["DigitReader", "Prediction", "Reading", "reading_record", "preprocess", "TegakiError", "ImageError", "ModelError"]

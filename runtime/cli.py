@@ -1,4 +1,4 @@
-"""`edge-predict`: a thin command line over tegaki.runtime.DigitReader."""
+"""`edge-predict`: a thin command line over tegaki.runtime.DigitReader and its records."""
 
 import glob
 import io
@@ -8,10 +8,10 @@ import math
 import os
 import sys
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from PIL import Image
 
@@ -19,8 +19,9 @@ from tegaki.runtime.atomic import write_bytes_new
 from tegaki.runtime.console import command_app, emit, fail
 from tegaki.runtime.errors import TegakiError
 from tegaki.runtime.models import MAX_THREADS
-from tegaki.runtime.reader import DigitReader, Prediction
-from tegaki.runtime.record import prediction_record
+from tegaki.runtime.preprocess import load_image
+from tegaki.runtime.reader import DigitReader, Reading
+from tegaki.runtime.records import annotated, reading_record
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
 STDIN = "-"
@@ -69,22 +70,34 @@ def read_source(path: str) -> bytes | str:
     return sys.stdin.buffer.read() if path == STDIN else path
 
 
-def save_input(folder: Path, path: str, frame, taken: set[str]) -> None:
-    """Write the 28x28 image the model saw as `<name>.png`. Never over an existing file or
-    folder (an input, an earlier run's output) nor one written earlier in this run: a taken
-    name gets -2, -3, ... The name is shortened to fit the 255 bytes file systems allow."""
-    stem = "stdin" if path == STDIN else Path(path).stem
-    while len(os.fsencode(stem)) > 240:  # room for "-NNNN.png"
-        stem = stem[:-1]
+def png(image: Image.Image) -> bytes:
     data = io.BytesIO()
-    Image.fromarray(frame).save(data, format="PNG")
+    image.save(data, format="PNG")
+    return data.getvalue()
+
+
+def save_input(folder: Path, path: str, source, reading: Reading, threshold: float, taken: set[str]) -> None:
+    """Write the 28x28 images the model saw, side by side, as `<name>.png` and the image with
+    each digit's box and reading as `<name>-boxes.png`. Never over an existing file or folder
+    (an input, an earlier run's output) nor one written earlier in this run: a taken name gets
+    -2, -3, ... The name is shortened to fit the 255 bytes file systems allow."""
+    stem = "stdin" if path == STDIN else Path(path).stem
+    while len(os.fsencode(stem)) > 230:  # room for "-NNNN-boxes.png"
+        stem = stem[:-1]
+    files = {".png": png(Image.fromarray(np.hstack([d.image for d in reading.digits]))),
+             "-boxes.png": png(annotated(load_image(source), reading, threshold))}
     for n in itertools.count(1):
-        name = f"{stem}.png" if n == 1 else f"{stem}-{n}.png"
+        name = stem if n == 1 else f"{stem}-{n}"
         if name in taken:
             continue
+        written = []
         try:
-            write_bytes_new(folder / name, data.getvalue())
-        except FileExistsError:
+            for suffix, data in files.items():
+                write_bytes_new(folder / f"{name}{suffix}", data)
+                written.append(folder / f"{name}{suffix}")
+        except FileExistsError:  # a pair is written whole or not at all
+            for done in written:
+                done.unlink()
             continue
         taken.add(name)
         return
@@ -102,35 +115,42 @@ def unit_interval(value: float) -> float:
     return value
 
 
-def as_text(path: str, p: Prediction, top_k: int, unsure: bool) -> str:
-    line = f"{printable(path)}\t{p.digit}\t{p.confidence:.1%}"
-    if top_k > 1:
-        line += "\t" + " ".join(f"{d}:{prob:.1%}" for d, prob in p.top(top_k)[1:])
-    return line + ("\tunsure" if unsure else "")
+def as_text(path: str, reading: Reading, top_k: int, threshold: float) -> str:
+    line = f"{printable(path)}\t{reading.number}\t{reading.confidence:.1%}"
+    if top_k > 1 and len(reading.digits) == 1:
+        line += "\t" + " ".join(f"{d}:{prob:.1%}" for d, prob in reading.digits[0].top(top_k)[1:])
+    return line + ("\tunsure" if reading.unsure(threshold) else "")
 
 
-def as_json(path: str, p: Prediction, top_k: int, unsure: bool) -> str:
-    return json.dumps(prediction_record(path, p, top_k, unsure), ensure_ascii=False)
+def as_json(path: str, reading: Reading, top_k: int, threshold: float) -> str:
+    return json.dumps(reading_record(reading, top_k, threshold, path=path), ensure_ascii=False)
 
 
-@app.command(help="Read the handwritten digit in each image: photos, scans, canvas PNGs or MNIST-style "
+@app.command(help="Read the handwritten number in each image: photos, scans, canvas PNGs or MNIST-style "
                   "crops. PATH may be files, folders (their image files, sub-folders included), globs, "
-                  "or - for image bytes on stdin. Prints one line per image: path, digit, confidence "
-                  "(control characters in a path escaped as \\n, \\t, ...; --json has it exact). "
-                  "Exit status 0: all read; 1: some inputs failed or a folder held no image (named "
-                  "on stderr); 2: usage error or bad model; 74: the results could not be written; "
-                  "130: interrupted; 141: the output pipe was closed (`| head`).")
+                  "or - for image bytes on stdin. Prints one line per image: path, number (? for an "
+                  "unreadable digit), confidence of its least sure digit (control characters in a path "
+                  "escaped as \\n, \\t, ...; --json has it exact). Exit status 0: all read; 1: some "
+                  "inputs failed or a folder held no image (named on stderr); 2: usage error or bad "
+                  "model; 74: the results could not be written; 130: interrupted; 141: the output "
+                  "pipe was closed (`| head`).")
 def edge_predict(
     paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="images, folders, globs or -")],
     model: Annotated[Path | None, typer.Option(help="an .onnx file (or .tflite with tegaki[tflite]) "
                                                     "[default: the model shipped with tegaki]")] = None,
-    json_lines: Annotated[bool, typer.Option("--json", help="JSON Lines: path, digit, confidence, top_k, timing_ms")] = False,
+    json_lines: Annotated[bool, typer.Option("--json", help="JSON Lines: path, number, confidence, unsure, "
+                                                            "digits (digit, confidence, top_k, box), timing_ms; "
+                                                            "digit and top_k for a one-digit image")] = False,
     top_k: Annotated[int, typer.Option(min=1, max=10, help="also show the next most likely digits")] = 1,
     threshold: Annotated[float, typer.Option(min=0.0, max=1.0, callback=unit_interval,
-                                             help="mark answers below this confidence unsure")] = 0.0,
-    save_input_dir: Annotated[Path | None, typer.Option("--save-input", help="write the 28x28 images the model "
-                                                        "saw here as NAME.png; existing files are never replaced "
-                                                        "(a taken name gets -2, -3, ...)")] = None,
+                                             help="mark a number unsure when a digit's confidence is below this")] = 0.0,
+    single: Annotated[bool, typer.Option("--single", help="read all ink in each image as one digit "
+                                                          "(an MNIST-style crop)")] = False,
+    max_digits: Annotated[int | None, typer.Option(min=1, help="keep at most this many digits (the tallest)")] = None,
+    save_input_dir: Annotated[Path | None, typer.Option("--save-input", help="write the 28x28 images the model saw "
+                                                        "(NAME.png) and the image with boxes and readings "
+                                                        "(NAME-boxes.png) here; existing files are never "
+                                                        "replaced (a taken name gets -2, -3, ...)")] = None,
     threads: Annotated[int | None, typer.Option(min=1, max=MAX_THREADS, help="onnxruntime threads [default: all cores]")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="images per inference call")] = 64,
 ) -> None:
@@ -153,31 +173,26 @@ def edge_predict(
     failures, saved = len(empty), set()
     with typer.progressbar(length=len(inputs), label="reading", file=sys.stderr, hidden=not show_progress) as bar:
         for start in range(0, len(inputs), batch_size):
-            batch_paths, frames, times = [], [], []
-            for path in inputs[start:start + batch_size]:
-                try:
-                    frame, ms = reader.prepare(read_source(path))
-                except TegakiError as error:
+            batch = inputs[start:start + batch_size]
+            sources = [read_source(path) for path in batch]
+            try:
+                results = reader.read_all(sources, single, max_digits)
+            except TegakiError as error:  # read_all returns the images' errors: this one is the model's
+                fail(str(error), code=2)
+            for path, source, result in zip(batch, sources, results):
+                if isinstance(result, TegakiError):
                     failures += 1
-                    typer.echo(f"{printable(path)}: {str(error).removeprefix(path + ': ')}", err=True)
+                    typer.echo(f"{printable(path)}: {str(result).removeprefix(path + ': ')}", err=True)
                     continue
-                batch_paths.append(path)
-                frames.append(frame)
-                times.append(ms)
                 if save_input_dir:
                     try:
-                        save_input(save_input_dir, path, frame, saved)
+                        save_input(save_input_dir, path, source, result, threshold, saved)
                     except OSError as error:
                         failures += 1
                         typer.echo(f"{printable(path)}: cannot save its input in {save_input_dir}: "
                                    f"{error.strerror or error}", err=True)
-            try:
-                predictions = reader.read_prepared(frames, times)
-            except TegakiError as error:  # the model's fault, not the images'
-                fail(str(error), code=2)
-            for path, prediction in zip(batch_paths, predictions):
-                emit(format_line(path, prediction, top_k, prediction.confidence < threshold))
-            bar.update(len(inputs[start:start + batch_size]))
+                emit(format_line(path, result, top_k, threshold))
+            bar.update(len(batch))
     if failures:
         raise typer.Exit(1)
 

@@ -47,9 +47,13 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def require_modules(modules: list[str], install: str) -> None:
-    """Exit with one line saying what to install when a module a command needs is missing."""
+    """Exit with one line saying what to install when a module a command needs is missing.
+    `--help` needs none of them, so it is answered either way."""
+    if "--help" in sys.argv[1:]:
+        return
     missing = [name for name in modules if importlib.util.find_spec(name) is None]
     if missing:
-        print(f"{command_name()}: error: needs {', '.join(missing)}; install it with: pip install '{install}'",
-              file=sys.stderr)
+        extra = install.removeprefix("tegaki")
+        print(f"{command_name()}: error: needs {', '.join(missing)}; install tegaki with that extra: "
+              f"pip install '{install}' (in a clone of tegaki: pip install '.{extra}')", file=sys.stderr)
         raise SystemExit(1)

@@ -21,17 +21,24 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
                opening at low resolution, wider than any stroke) and subtracted; what is
                left below an Otsu threshold is paper texture and set to black; strokes
                are stretched so the darkest ink becomes full white, like MNIST's.
-5. crop        to the ink's bounding box (a sliver of stray specks at the edges trimmed).
-6. scale       longest side to 20 px, aspect ratio kept, area-averaged (anti-aliased).
-7. centre      pasted into 28x28 so the centre of mass sits at the centre.
-8. scale       to float32 [0, 1] happens in tegaki.runtime.contract.to_model_input.
+5. find        the digits among the ink: connected components, with lines, frames,
+               specks and the residue of desks, shadows and vignettes set aside, broken
+               digits merged and touching ones cut (tegaki.runtime.segment; the
+               number reader only: the one-digit reading takes all ink as one digit).
+6. crop        each digit to its ink's bounding box (a sliver of stray specks at the edges trimmed).
+7. scale       longest side to 20 px, aspect ratio kept, area-averaged (anti-aliased).
+8. centre      pasted into 28x28 so the centre of mass sits at the centre.
+9. scale       to float32 [0, 1] happens in tegaki.runtime.contract.to_model_input.
 
-An image with no ink (a blank page, a flat colour) raises ImageError("no digit found").
-Whatever goes wrong with one input, `preprocess` raises ImageError (never another type),
-so a caller handling many images loses only the bad one.
+Steps 2 to 8 run on a working copy of at most WORK_SIDE² pixels (up to twice WORK_SIDE
+across for a wide image: a number). An image with no ink (a blank page, a flat colour)
+raises ImageError("no digit found"). Whatever goes wrong with one input, `preprocess` raises
+ImageError (never another type), so a caller handling many images loses only the bad one.
 """
 
+import contextlib
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -39,7 +46,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tegaki.runtime.contract import IMAGE_SIZE
-from tegaki.runtime.errors import ImageError
+from tegaki.runtime.errors import ImageError, TegakiError
 
 ImageSource = str | Path | bytes | bytearray | memoryview | BinaryIO | Image.Image | np.ndarray
 
@@ -50,6 +57,7 @@ MIN_CONTRAST = 0.15  # ink must differ from the paper by this much of full scale
 BACKGROUND_GRID = 32  # the background is estimated on an image this many pixels across
 BACKGROUND_WINDOW = 11  # opening window on that grid: wider than strokes, narrower than light changes
 TRIM = 0.002  # fraction of ink mass ignored at each edge of the bounding box
+DECODE_SCALE = "tegaki_decode_scale"  # info key: the file is this many times larger than the decoded image
 
 
 def load_image(source: ImageSource) -> Image.Image:
@@ -71,6 +79,7 @@ def load_image(source: ImageSource) -> Image.Image:
                              f"{MAX_PIXELS // 1_000_000} MP limit")
         if image.format == "JPEG" and image is not source:  # decode at 1/2, 1/4 or 1/8 scale when that is plenty
             image.draft("L" if image.mode in ("L", "RGB") else image.mode, (2 * WORK_SIDE, 2 * WORK_SIDE))
+            image.info[DECODE_SCALE] = image.decoderconfig[0] if image.decoderconfig else 1
         image.load()  # also a caller's lazily opened image: its decoding errors are ours to report
         return ImageOps.exif_transpose(image)
     except ImageError:
@@ -161,20 +170,19 @@ def _otsu(values: np.ndarray) -> float:
     return float(edges[np.nanargmax(between[:-1]) + 1])
 
 
-def _filter(values: np.ndarray, reduce: np.ufunc) -> np.ndarray:
-    """Min or max (`reduce` is np.minimum or np.maximum) over a BACKGROUND_WINDOW square around
-    each pixel, as two 1-D passes of shifted slices (15x faster than a windowed view here).
+def _filter(values: np.ndarray, window: int, reduce: np.ufunc) -> np.ndarray:
+    """Min or max (`reduce` is np.minimum or np.maximum) over a `window` square around each
+    pixel: per axis, reductions over doubling spans (log2(window) slices, not `window`).
     Edges are replicated, so that a lighting gradient survives the opening right up to the
     border (Pillow's Min/MaxFilter would cut it short there)."""
-    height, width = values.shape
-    padded = np.pad(values, BACKGROUND_WINDOW // 2, mode="edge")
-    rows = padded[:height]
-    for shift in range(1, BACKGROUND_WINDOW):
-        rows = reduce(rows, padded[shift:shift + height])
-    result = rows[:, :width]
-    for shift in range(1, BACKGROUND_WINDOW):
-        result = reduce(result, rows[:, shift:shift + width])
-    return result
+    padded = np.pad(values, (window // 2, (window - 1) // 2), mode="edge")
+    for axis in (0, 1):
+        size, span = values.shape[axis], 1
+        while 2 * span <= window:  # padded[i] now reduces `span` pixels from i
+            padded = reduce(padded.take(range(padded.shape[axis] - span), axis), padded.take(range(span, padded.shape[axis]), axis))
+            span *= 2
+        padded = reduce(padded.take(range(size), axis), padded.take(range(window - span, window - span + size), axis))
+    return padded
 
 
 def ink_map(gray: np.ndarray) -> np.ndarray:
@@ -188,7 +196,7 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
     scale = BACKGROUND_GRID / max(height, width)
     small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
     small = np.asarray(Image.fromarray(gray).resize(small_size, Image.Resampling.BOX), dtype=np.float32)
-    opened = _filter(_filter(small, np.minimum), np.maximum)
+    opened = _filter(_filter(small, BACKGROUND_WINDOW, np.minimum), BACKGROUND_WINDOW, np.maximum)
     background = np.asarray(Image.fromarray(opened).resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
     ink = np.clip(gray - background, 0.0, 1.0)
     peak = float(np.percentile(ink, 99.9)) if ink.size >= 1000 else float(ink.max())
@@ -206,7 +214,7 @@ def _bounds(profile: np.ndarray) -> tuple[int, int]:
 
 
 def frame_digit(ink: np.ndarray) -> np.ndarray:
-    """Crop, scale and centre the ink into MNIST's 28x28 uint8 frame: steps 5 to 7."""
+    """Crop, scale and centre the ink into MNIST's 28x28 uint8 frame: steps 6 to 8."""
     if ink.sum() <= 0:
         raise ImageError("no digit found")
     top, bottom = _bounds(ink.sum(axis=1))
@@ -229,23 +237,37 @@ def frame_digit(ink: np.ndarray) -> np.ndarray:
     return frame
 
 
-def preprocess(source: ImageSource) -> np.ndarray:
-    """Any image to MNIST's uint8 (28, 28), white digit on black; raises ImageError."""
+@contextlib.contextmanager
+def errors_of(source: ImageSource) -> Iterator[None]:
+    """Whatever goes wrong inside the block is `source`'s ImageError, never another type: a
+    case the steps do not foresee still costs only this input."""
     try:
-        return digit_from_image(load_image(source))
-    except ImageError:
+        yield
+    except TegakiError:  # ImageError, or a ModelError from a model consulted on the way
         raise
-    except Exception as error:  # a case the steps above do not foresee: still this input's error only
+    except Exception as error:
         prefix = f"{source}: " if isinstance(source, str | Path) else ""
         raise ImageError(f"{prefix}cannot process ({type(error).__name__}: {str(error).strip()[:160]})") from error
 
 
+def preprocess(source: ImageSource) -> np.ndarray:
+    """Any image to MNIST's uint8 (28, 28), white digit on black; raises ImageError."""
+    with errors_of(source):
+        return digit_from_image(load_image(source))
+
+
 def digit_from_image(image: Image.Image) -> np.ndarray:
-    """Steps 2 to 7 on a decoded image."""
+    """Steps 2 to 8 on a decoded image, all ink taken as one digit."""
+    return frame_digit(ink_map(to_grayscale(working_image(image))))
+
+
+def working_image(image: Image.Image) -> Image.Image:
+    """The image reduced to at most WORK_SIDE² pixels (a wide one, a number, keeps up to twice
+    WORK_SIDE across); a new image: the caller's is left as it was."""
     if image.width * image.height < 4:
         raise ImageError(f"a {image.width}x{image.height} image is too small to hold a digit")
-    if max(image.size) > WORK_SIDE:  # a new image: the caller's is left as it was
-        factor = WORK_SIDE / max(image.size)  # ImageOps.contain would round a 1x1000 strip to 0 px wide
-        image = image.resize((max(1, round(image.width * factor)), max(1, round(image.height * factor))),
-                             Image.Resampling.BOX)
-    return frame_digit(ink_map(to_grayscale(image)))
+    scale = min(WORK_SIDE / (image.width * image.height) ** 0.5, 2 * WORK_SIDE / max(image.size))
+    if scale < 1:
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.BOX)
+    return image

@@ -1,29 +1,36 @@
-"""The runtime's library API: load a model once, read digits from many images.
+"""The runtime's library API: load a model once, read digits and numbers from many images.
 
     from tegaki.runtime import DigitReader
     reader = DigitReader()                      # the model shipped in the package
-    print(reader.read("photo.jpg").digit)       # path, bytes, file, PIL image or numpy array
-    results = reader.read_many(["a.png", "b.png"])
+    print(reader.read("photo.jpg").digit)       # one digit: all ink in the image is that digit
+    reading = reader.read_number("meter.jpg")   # every digit found, left to right
+    print(reading.number, [d.box for d in reading.digits])   # "40371", boxes in image pixels
+    for result in reader.read_all(["a.png", "b.png"]):       # a Reading or an ImageError each
+        ...
 
-Bad input raises ImageError (a TegakiError); a bad model file raises ModelError, when it is
-loaded or, for a model whose output holds NaN or infinity, when it is run.
-`read` and `read_many` are safe to call from several threads at once.
+`read` keeps the one-digit reading (MNIST crops, `edge-predict --single`); `read_number`
+finds the digits (tegaki.runtime.segment) and returns a `Reading`. Bad input raises
+ImageError (a TegakiError); a bad model file raises ModelError, when it is loaded or, for a
+model whose output holds NaN or infinity, when it is run. Every method is safe to call from
+several threads at once.
 """
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
-
 from tegaki.runtime.contract import to_model_input
-from tegaki.runtime.errors import ModelError
+from tegaki.runtime.errors import ImageError, ModelError
 from tegaki.runtime.models import load_model
-from tegaki.runtime.preprocess import ImageSource, preprocess
+from tegaki.runtime.preprocess import (DECODE_SCALE, ImageSource, errors_of, frame_digit, ink_map, load_image,
+                                       to_grayscale, working_image)
+from tegaki.runtime.segment import find_components, split_wide
 
 DEFAULT_MODEL = "edge-int8.onnx"  # in tegaki.assets; see assets/README.md for how it was made
+MIN_CONFIDENCE = 0.5  # a digit the model is less sure of is reported unreadable ("?"), not guessed
 
 
 def default_model_path() -> Path:
@@ -32,17 +39,55 @@ def default_model_path() -> Path:
 
 @dataclass(frozen=True)
 class Prediction:
-    digit: int
+    """One digit: what the model read, how sure it is, and where the digit is."""
+    digit: int  # the model's answer (also for an unreadable digit: see `readable`)
     confidence: float  # the winning class's probability
     probabilities: np.ndarray = field(repr=False)  # (10,) float32, index = digit
     image: np.ndarray = field(repr=False)  # the uint8 (28, 28) the model saw
-    preprocess_ms: float = 0.0  # decode and preprocessing of this image
-    inference_ms: float = 0.0  # this image's share of its batch's inference
+    preprocess_ms: float = 0.0  # from `read`: decode and preprocessing of this image (in a Reading: 0)
+    inference_ms: float = 0.0  # from `read`: this image's share of its batch's inference (in a Reading: 0)
+    box: tuple[int, int, int, int] | None = None  # left, top, right, bottom in the image file's pixels
+    readable: bool = True  # False: a shape no digit has, or below MIN_CONFIDENCE
+
+    @property
+    def text(self) -> str:
+        """The digit, or "?" when it is unreadable."""
+        return str(self.digit) if self.readable else "?"
 
     def top(self, k: int) -> list[tuple[int, float]]:
         """The k most likely digits with their probabilities, most likely first."""
         order = np.argsort(self.probabilities)[::-1][:k]
         return [(int(i), float(self.probabilities[i])) for i in order]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The digits found in one image, left to right: a number such as "40371" or "4?371"."""
+    digits: tuple[Prediction, ...]
+    preprocess_ms: float = 0.0  # decode, preprocessing and finding the digits
+    inference_ms: float = 0.0  # this image's share of its batch's inference
+
+    @property
+    def number(self) -> str:
+        return "".join(d.text for d in self.digits)
+
+    @property
+    def confidence(self) -> float:
+        """The least sure digit's confidence: a number is only as sure as its weakest digit."""
+        return min(d.confidence for d in self.digits)
+
+    def unsure(self, threshold: float = 0.0) -> bool:
+        """True when a digit is unreadable or read with a confidence below `threshold`."""
+        return any(not d.readable or d.confidence < threshold for d in self.digits)
+
+
+@dataclass(frozen=True)
+class _Found:
+    """An image's digits before inference: frames for the model, boxes, shape verdicts."""
+    frames: list[np.ndarray]
+    boxes: list[tuple[int, int, int, int]]
+    plausible: list[bool]
+    preprocess_ms: float
 
 
 class DigitReader:
@@ -54,36 +99,93 @@ class DigitReader:
 
     def predict_tensors(self, images: np.ndarray) -> np.ndarray:
         """Probabilities (N, 10) for images already in MNIST form: uint8 (N, 28, 28), white on black."""
-        return self._model.predict(to_model_input(images))
+        probabilities = self._model.predict(to_model_input(images))
+        if not np.isfinite(probabilities).all():  # a broken model, not a bad image: no answer is better than nan%
+            raise ModelError(f"{self.model_path}: the model's output holds NaN or infinity")
+        return probabilities
 
     def read(self, image: ImageSource) -> Prediction:
-        """Read one digit from any image; raises ImageError for bad input or no digit."""
+        """Read one digit from any image: all its ink is taken as one digit (an MNIST-style crop).
+        Raises ImageError for bad input or no digit."""
         return self.read_many([image])[0]
 
     def read_many(self, images: Sequence[ImageSource]) -> list[Prediction]:
-        """Read several images in one batch; raises ImageError on the first bad one
-        (use `prepare` and `read_prepared` to handle failures one by one)."""
-        prepared = [self.prepare(image) for image in images]
-        return self.read_prepared([p[0] for p in prepared], [p[1] for p in prepared])
+        """`read` for several images in one batch; raises ImageError on the first bad one
+        (`read_all` reports failures one by one)."""
+        predictions = []
+        for result in self.read_all(images, single=True):
+            if isinstance(result, ImageError):
+                raise result
+            predictions.append(replace(result.digits[0], preprocess_ms=result.preprocess_ms,
+                                       inference_ms=result.inference_ms))
+        return predictions
 
-    @staticmethod
-    def prepare(image: ImageSource) -> tuple[np.ndarray, float]:
-        """Preprocess one image: its uint8 (28, 28) model input and the milliseconds it took."""
-        started = time.perf_counter()
-        frame = preprocess(image)
-        return frame, (time.perf_counter() - started) * 1000
+    def read_number(self, image: ImageSource, max_digits: int | None = None) -> Reading:
+        """Find and read every digit in an image, left to right; raises ImageError for bad
+        input or when no digit is found. `max_digits` keeps only the tallest ones."""
+        result = self.read_all([image], max_digits=max_digits)[0]
+        if isinstance(result, ImageError):
+            raise result
+        return result
 
-    def read_prepared(self, frames: list[np.ndarray], preprocess_ms: list[float] | None = None) -> list[Prediction]:
+    def read_all(self, images: Sequence[ImageSource], single: bool = False,
+                 max_digits: int | None = None) -> list[Reading | ImageError]:
+        """Read several images with one inference call: a Reading or the ImageError that
+        input raised, one per input and in order. `single` reads each image as one digit
+        (as `read` does)."""
+        found = [self._find(image, single, max_digits) for image in images]
+        frames = [frame for item in found if isinstance(item, _Found) for frame in item.frames]
         if not frames:
-            return []
+            return found
         started = time.perf_counter()
         probabilities = self.predict_tensors(np.stack(frames))
-        if not np.isfinite(probabilities).all():  # a broken model, not a bad image: no answer is better than nan%
-            raise ModelError(f"{self.model_path}: the model's output holds NaN or infinity")
-        inference_ms = (time.perf_counter() - started) * 1000 / len(frames)
-        preprocess_ms = preprocess_ms or [0.0] * len(frames)
-        return [
-            Prediction(digit=int(self.labels[int(p.argmax())]), confidence=float(p.max()), probabilities=p,
-                       image=frame, preprocess_ms=ms, inference_ms=inference_ms)
-            for p, frame, ms in zip(probabilities, frames, preprocess_ms)
-        ]
+        per_frame_ms = (time.perf_counter() - started) * 1000 / len(frames)
+        results, start = [], 0
+        for item in found:
+            if isinstance(item, ImageError):
+                results.append(item)
+                continue
+            digits = []
+            for frame, box, plausible, p in zip(item.frames, item.boxes, item.plausible, probabilities[start:]):
+                readable = single or (plausible and float(p.max()) >= MIN_CONFIDENCE)
+                digits.append(Prediction(digit=int(self.labels[int(p.argmax())]), confidence=float(p.max()),
+                                         probabilities=p, image=frame, box=box, readable=readable))
+            start += len(item.frames)
+            results.append(Reading(tuple(digits), item.preprocess_ms, per_frame_ms * len(item.frames)))
+        return results
+
+    def _find(self, source: ImageSource, single: bool, max_digits: int | None) -> _Found | ImageError:
+        """Decode, preprocess and find the digits of one image (tegaki.runtime.segment)."""
+        started = time.perf_counter()
+        try:
+            with errors_of(source):
+                image = load_image(source)
+                work = working_image(image)
+                ink = ink_map(to_grayscale(work))
+                if single:
+                    rows, cols = np.nonzero(ink)
+                    boxes, plausible = [(int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1)], [True]
+                    frames = [frame_digit(ink)]
+                else:
+                    groups, reference = find_components(ink)
+                    groups = [piece for group in groups for piece in split_wide(ink, group, frame_digit, self._classify, reference)]
+                    if not groups:
+                        raise ImageError("no digit found")
+                    if max_digits is not None and len(groups) > max_digits:
+                        groups = sorted(sorted(groups, key=lambda g: -g.height)[:max_digits], key=lambda g: g.box[0])
+                    boxes, plausible = [g.box for g in groups], [g.plausible() for g in groups]
+                    frames = [frame_digit(group.ink(ink)) for group in groups]
+        except ImageError as error:
+            return error
+        decoded = image.info.get(DECODE_SCALE, 1)
+        scale = decoded * image.width / work.width, decoded * image.height / work.height
+        boxes = [_scaled_box(box, scale) for box in boxes]
+        return _Found(frames, boxes, plausible, (time.perf_counter() - started) * 1000)
+
+    def _classify(self, frames: list[np.ndarray]) -> np.ndarray:
+        return self.predict_tensors(np.stack(frames))
+
+
+def _scaled_box(box: tuple[int, int, int, int], scale: tuple[float, float]) -> tuple[int, int, int, int]:
+    left, top, right, bottom = box
+    return (int(left * scale[0]), int(top * scale[1]), int(np.ceil(right * scale[0])), int(np.ceil(bottom * scale[1])))

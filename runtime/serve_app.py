@@ -37,7 +37,7 @@ from starlette.routing import Route
 
 from tegaki.runtime.errors import ImageError
 from tegaki.runtime.reader import DigitReader
-from tegaki.runtime.record import prediction_record
+from tegaki.runtime.records import reading_record
 
 log = logging.getLogger("tegaki.serve")
 LATENCY_WINDOW = 1000  # the percentiles in /metrics are over this many latest reads
@@ -79,12 +79,13 @@ def error(status: int, message: str, headers: dict | None = None) -> JSONRespons
 
 
 def parse_options(request: Request) -> dict:
-    """The query options as edge-predict's: top_k (1-10), threshold (0-1), plus include_input.
-    Raises ValueError with a message for the client."""
+    """The query options as edge-predict's: top_k (1-10), threshold (0-1), single (0/1),
+    max_digits (1-99), plus include_input. Raises ValueError with a message for the client."""
     query = request.query_params
-    unknown = set(query) - {"top_k", "threshold", "include_input", "token"}
+    unknown = set(query) - {"top_k", "threshold", "single", "max_digits", "include_input", "token"}
     if unknown:
-        raise ValueError(f"unknown option {sorted(unknown)[0]!r}; options: top_k, threshold, include_input")
+        raise ValueError(f"unknown option {sorted(unknown)[0]!r}; options: top_k, threshold, single, max_digits, "
+                         "include_input")
     top_k = query.get("top_k", "1")
     if top_k not in {str(k) for k in range(1, 11)}:
         raise ValueError("top_k must be a whole number from 1 to 10")
@@ -94,10 +95,17 @@ def parse_options(request: Request) -> dict:
         threshold = -1.0  # reported below
     if not 0.0 <= threshold <= 1.0:  # also false for nan
         raise ValueError("threshold must be a number from 0 to 1")
-    include = query.get("include_input", "0").lower()
-    if include not in ("0", "1", "false", "true"):
-        raise ValueError("include_input must be 0 or 1")
-    return {"top_k": int(top_k), "threshold": threshold, "include_input": include in ("1", "true")}
+    flags = {}
+    for name in ("single", "include_input"):
+        flags[name] = query.get(name, "0").lower()
+        if flags[name] not in ("0", "1", "false", "true"):
+            raise ValueError(f"{name} must be 0 or 1")
+    max_digits = query.get("max_digits")
+    if max_digits is not None and max_digits not in {str(n) for n in range(1, 100)}:
+        raise ValueError("max_digits must be a whole number from 1 to 99")
+    return {"top_k": int(top_k), "threshold": threshold, "single": flags["single"] in ("1", "true"),
+            "max_digits": int(max_digits) if max_digits else None,
+            "include_input": flags["include_input"] in ("1", "true")}
 
 
 class BodyTooLarge(Exception):
@@ -180,19 +188,21 @@ def create_app(reader: DigitReader, config: ServeConfig) -> Callable:
                 path, body = await image_from_form(request, body)
             if not body:
                 raise ImageError("empty body: send the image as the body or as a multipart file field")
-            future = asyncio.get_running_loop().run_in_executor(pool, reader.read, body)
-            prediction = await asyncio.wait_for(future, config.read_timeout)
+            future = asyncio.get_running_loop().run_in_executor(
+                pool, reader.read_all, [body], options["single"], options["max_digits"])
+            (reading,) = await asyncio.wait_for(future, config.read_timeout)
+            if isinstance(reading, ImageError):
+                raise reading
         except ImageError as exc:
             return error(422, str(exc))
         except TimeoutError:
             return error(503, f"reading the image took over {config.read_timeout:g} s")
         metrics.reads += 1
         metrics.read_ms.append((time.perf_counter() - started) * 1000)
-        record = prediction_record(path, prediction, options["top_k"],
-                                   prediction.confidence < options["threshold"])
-        if options["include_input"]:
-            record["input_png"] = png_base64(prediction.image)
-        request.state.digit = record["digit"]
+        record = reading_record(reading, options["top_k"], options["threshold"], path=path)
+        if options["include_input"]:  # the 28x28 images the model saw, side by side
+            record["input_png"] = png_base64(np.hstack([digit.image for digit in reading.digits]))
+        request.state.digit = record["number"]
         return JSONResponse(record)
 
     async def healthz(request: Request) -> Response:

@@ -243,8 +243,9 @@ def test_save_input_never_overwrites_inputs_or_earlier_files(scans, mnist):
         assert result.returncode == 0, result.stderr
     assert all(path.read_bytes() == data for path, data in before.items())
     assert (scans / "page.png").is_dir()
-    crops = sorted(p.name for p in scans.glob("*-*.png"))
-    assert crops == ["page-2.png", "page-3.png", "photo-2.png", "photo-3.png"]
+    crops = sorted(p.name for p in scans.glob("*-*.png"))  # each with its annotated picture
+    assert crops == ["page-2-boxes.png", "page-2.png", "page-3-boxes.png", "page-3.png",
+                     "photo-2-boxes.png", "photo-2.png", "photo-3-boxes.png", "photo-3.png"]
     with Image.open(scans / "photo-2.png") as crop:
         assert crop.size == (28, 28)
     # the current folder, given as ''
@@ -261,7 +262,7 @@ def test_save_input_with_a_255_byte_input_name(tmp_path, mnist):
         result = run_command("edge-predict", str(tmp_path / name), "--save-input", str(tmp_path / "seen"))
         assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr.decode()
     saved = sorted((tmp_path / "seen").iterdir())
-    assert len(saved) == 2 and all(len(os.fsencode(p.name)) <= 255 for p in saved)
+    assert len(saved) == 4 and all(len(os.fsencode(p.name)) <= 255 for p in saved)  # crop and boxes, twice
 
 
 def test_folders_recurse_take_regular_files_only_and_say_when_empty(tmp_path, mnist):

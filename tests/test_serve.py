@@ -21,7 +21,7 @@ from PIL import Image
 
 from conftest import run_command
 from tegaki.runtime import DigitReader
-from tegaki.runtime.record import prediction_record
+from tegaki.runtime.records import reading_record
 
 SAMPLES = sorted((Path(__file__).parent.parent / "assets" / "samples").iterdir())
 TOKEN = "s3cret-token"
@@ -107,8 +107,8 @@ def test_include_input_adds_the_28x28_image_the_model_saw(server, reader):
     status, _, record = server.request("POST", "/v1/read?include_input=1", data)
     assert status == 200
     seen = np.asarray(Image.open(io.BytesIO(base64.b64decode(record.pop("input_png")))))
-    np.testing.assert_array_equal(seen, reader.read(data).image)
-    assert set(record) == {"path", "digit", "confidence", "unsure", "top_k", "timing_ms"}
+    np.testing.assert_array_equal(seen, reader.read_number(data).digits[0].image)
+    assert set(record) == set(reading_record(reader.read_number(data), path="-"))  # the rest as without it
 
 
 def png_bomb() -> bytes:
@@ -185,7 +185,7 @@ def test_wrong_method_unknown_path_and_tokens(server):
 
 def test_eight_clients_100_requests_each_all_answers_as_digitreader_read(server, reader):
     bodies = [sample.read_bytes() for sample in SAMPLES]
-    expected = [without_timing(prediction_record("-", reader.read(body), 3)) for body in bodies]
+    expected = [without_timing(reading_record(reader.read_number(body), 3, path="-")) for body in bodies]
 
     def client(number: int) -> list[bool]:
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)  # keep-alive

@@ -1,0 +1,344 @@
+"""Find the digits in an ink map: connected components, not one bounding box.
+
+One box around all ink fails as soon as the page holds anything else: the residue of a
+vignette, a desk or a shadow along the borders, a ruled line, a speck. Here the ink is
+split into 8-connected components and each is judged by its shape against the digits
+beside it:
+
+1. label       components of the ink (runs per row joined by union-find: numpy only);
+               specks under 1 % of the largest component's area dropped at once.
+2. reference   the digit height: the tallest component that does not touch the border,
+               is not much wider than tall and does not enclose others (all of them
+               when every component touches the border: a tight crop).
+3. lines       a component wider or taller than a digit, or one enclosing others (a box
+               frame), loses its straight lines (runs longer than any digit stroke, rows or
+               columns almost full of ink: underlines, ruled lines, frames) and is split
+               up again.
+4. reject      what touches the image border and is not digit-sized (the paper's edge on
+               a desk, a shadow's edge, vignette corners); long thin lines left over.
+5. merge       parts of one digit (a 5's cap, a 4 in two strokes, a faint joint): parts
+               mostly above one another, and small parts close beside a digit.
+6. specks      groups much smaller than the reference height dropped.
+7. split       a group much wider than a digit is cut along the low points of its column
+               profile; the cut the model is surest of is kept (see `split_wide`).
+8. plausible   a group with many holes (noise, a scribble) or one that fills its box (a
+               blot) is marked implausible: the reader reports it as unreadable.
+
+Everything works on the preprocessing's working image (a few hundred pixels across).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+SPECK_AREA = 0.01  # of the largest component's area: dropped before anything else
+SPECK_HEIGHT = 0.5  # of the reference height: a group less tall is a speck, a dash or a line's remnant
+LINE_OVERLAP = 0.5  # of its height: a digit shares at least this many rows with the reference digit
+MIN_SIDE, MIN_SIDE_SHARE = 6, 0.03  # pixels, share of the image's longest side: smaller is a speck
+WIDE = 2.2  # a component wider than this many reference heights is more than a pair of digits
+TALL = 1.5  # ... taller than this many is not a digit
+LONG_RUN_H = 1.6  # a horizontal run longer than this many reference heights is a ruled line or frame
+LONG_RUN_V = 1.3  # ... a vertical one
+LINE_WIDE = 1.6  # reference heights: a component this wide may hold a line (an underline under two digits)
+LINE_FILL = 0.7  # a row (column) of such a component this full of ink is a line
+FLAT = 0.15  # reference heights: a part no taller than this and wider than it is tall ...
+FLAT_LINE = 1.0  # ... is a line (or a faint line's fragment) when such parts side by side span this many
+BORDER_SIZE = (0.6, 1.3)  # heights, in reference heights, of a digit that touches the border
+MERGE_OVERLAP = 0.5  # of the narrower part's width: parts this much above one another are one digit
+MERGE_GAP = 0.4  # reference heights: ... when no further apart vertically than this
+ATTACH_GAP = 0.2  # reference heights: a part less tall than a digit this close to one belongs to it
+SPLIT_ASPECT = 1.05  # width / height above which a group may be two touching digits
+NARROW_ASPECT = 0.75  # ... or, down to this, a digit with a 1 glued to it ("71", "91")
+NECK = 0.2  # of its height: such a group is cut only where a column holds less ink (a touch, not a stroke)
+NARROW_SURE = 0.9  # and only when the model is this sure of both pieces
+SPLIT_WHOLE = 1.6  # reference heights: a group wider than this is never one digit
+SPLIT_HEIGHT = 0.7  # of the reference height: each piece of a cut must be this tall (not a tail)
+SPLIT_MARGIN = 0.05  # a cut must beat reading the group whole by this much confidence
+MAX_HOLES = 3  # an 8 has two; noise and scribbles have many
+MAX_FILL = 0.75  # fraction of its box a group may fill: more is a blot, not strokes
+
+
+@dataclass(frozen=True)
+class Component:
+    """A group of ink pixels taken for one digit, in working-image pixels."""
+    box: tuple[int, int, int, int]  # left, top, right, bottom (exclusive)
+    mask: np.ndarray  # bool (bottom - top, right - left): which pixels in the box are its ink
+    pieces: int = 1  # 8-connected components in the mask
+
+    @property
+    def width(self) -> int:
+        return self.box[2] - self.box[0]
+
+    @property
+    def height(self) -> int:
+        return self.box[3] - self.box[1]
+
+    def ink(self, ink: np.ndarray) -> np.ndarray:
+        """The ink map cut to the box, with other components' ink removed."""
+        left, top, right, bottom = self.box
+        return ink[top:bottom, left:right] * self.mask
+
+    def plausible(self) -> bool:
+        """Shape of a digit: few holes, strokes rather than a filled blot."""
+        blot = self.mask.mean() > MAX_FILL and self.width > 0.4 * self.height  # a thin 1 fills its box
+        return not blot and _holes(self.mask, self.pieces) <= MAX_HOLES
+
+
+def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Horizontal runs of True: row, first column, column after the last; in row-major order."""
+    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), np.int8)
+    padded[:, 1:-1] = mask
+    steps = np.diff(padded, axis=1)
+    rows, starts = np.nonzero(steps == 1)
+    _, ends = np.nonzero(steps == -1)
+    return rows, starts, ends
+
+
+def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """8-connected components of a bool mask: int32 labels (0 = background, 1..n) and n."""
+    height, width = mask.shape
+    rows, starts, ends = _runs(mask)
+    count = len(rows)
+    if count == 0:
+        return np.zeros(mask.shape, np.int32), 0
+    # Runs in consecutive rows touch (8-connectivity) when their column spans overlap or meet
+    # diagonally; rows are laid end to end on one axis so one searchsorted finds them all.
+    stride = width + 2
+    first = np.searchsorted(rows * stride + ends, (rows + 1) * stride + starts, side="left")
+    last = np.searchsorted(rows * stride + starts, (rows + 1) * stride + ends, side="right")
+    counts = np.maximum(last - first, 0)
+    a = np.repeat(np.arange(count), counts)
+    b = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(first, counts)
+    parent = list(range(count))  # union-find in plain Python: a digit has tens of runs, a page hundreds
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(a.tolist(), b.tolist()):
+        ri, rj = root(i), root(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    parent = np.array([root(i) for i in range(count)])
+    roots = parent == np.arange(count)
+    run_labels = np.cumsum(roots)[parent]  # 1..n, numbered in order of each component's first run
+    # paint the runs: +label at each start, -label after each end (runs never share either), summed along the row
+    paint = np.zeros((height, width + 1), np.int32)
+    paint[rows, starts] = run_labels
+    paint[rows, ends] = -run_labels
+    return np.cumsum(paint, axis=1)[:, :width], int(roots.sum())
+
+
+def _holes(mask: np.ndarray, pieces: int) -> int:
+    """Holes in a bool mask of `pieces` components: pieces minus its Euler number (8-connected,
+    Gray's bit quads)."""
+    padded = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), bool)
+    padded[1:-1, 1:-1] = mask
+    a, b, c, d = padded[:-1, :-1], padded[:-1, 1:], padded[1:, :-1], padded[1:, 1:]
+    quads = a.astype(np.int8) + b + c + d
+    diagonal = np.count_nonzero((a & d & ~b & ~c) | (b & c & ~a & ~d))
+    euler = (np.count_nonzero(quads == 1) - np.count_nonzero(quads == 3) - 2 * diagonal) // 4
+    return pieces - euler
+
+
+def _without_lines(mask: np.ndarray, longest_h: float, longest_v: float) -> np.ndarray:
+    """`mask` without its straight lines: runs longer than the limits, and rows (columns) whose
+    ink spans most of the mask's width (height) even where a faint line broke into pieces."""
+    kept = mask.copy()
+    for view, longest in ((kept, longest_h), (kept.T, longest_v)):
+        rows, starts, ends = _runs(view)
+        for row, start, end in zip(*(arr[ends - starts > longest] for arr in (rows, starts, ends))):
+            view[row, start:end] = False
+        if view.shape[1] > longest:
+            fill = mask.T.sum(axis=1) if view is not kept else mask.sum(axis=1)
+            line = fill >= LINE_FILL * view.shape[1]
+            line[1:] |= line[:-1] & (fill[1:] >= LINE_FILL / 2 * view.shape[1])  # a line's soft edges
+            line[:-1] |= line[1:] & (fill[:-1] >= LINE_FILL / 2 * view.shape[1])
+            view[line] = False
+    return kept
+
+
+def _without_flat_lines(parts: list[Component], reference: float) -> list[Component]:
+    """`parts` without lines too short to strip as one component: an underline under two
+    digits, a faint ruled line broken into dashes. Flat parts that share rows and together
+    span more than a digit are a line; a 5's cap or a 7's bar alone is narrower."""
+    flat = [p for p in parts if p.height <= FLAT * reference and p.width >= 2 * p.height]
+    line = {id(p) for p in flat
+            if sum(q.width for q in flat if q.box[1] < p.box[3] and p.box[1] < q.box[3]) >= FLAT_LINE * reference}
+    return [p for p in parts if id(p) not in line]
+
+
+def _components(labels: np.ndarray, count: int) -> list[Component]:
+    """One Component per label, in label order."""
+    found = []
+    rows, cols = np.nonzero(labels)
+    ids = labels[rows, cols]
+    tops, bottoms = np.full(count + 1, labels.shape[0]), np.zeros(count + 1, np.intp)
+    lefts, rights = np.full(count + 1, labels.shape[1]), np.zeros(count + 1, np.intp)
+    np.minimum.at(tops, ids, rows)
+    np.maximum.at(bottoms, ids, rows + 1)
+    np.minimum.at(lefts, ids, cols)
+    np.maximum.at(rights, ids, cols + 1)
+    for n in range(1, count + 1):
+        box = (int(lefts[n]), int(tops[n]), int(rights[n]), int(bottoms[n]))
+        found.append(Component(box, labels[box[1]:box[3], box[0]:box[2]] == n))
+    return found
+
+
+def _encloses(outer: Component, inner: Component) -> bool:
+    (l1, t1, r1, b1), (l2, t2, r2, b2) = outer.box, inner.box
+    return l1 < l2 and t1 < t2 and r2 < r1 and b2 < b1 and inner.height >= 0.3 * outer.height
+
+
+def _touches_border(part: Component, shape: tuple[int, int]) -> bool:
+    left, top, right, bottom = part.box
+    return left == 0 or top == 0 or right == shape[1] or bottom == shape[0]
+
+
+def _merged(a: Component, b: Component) -> Component:
+    left, top = min(a.box[0], b.box[0]), min(a.box[1], b.box[1])
+    right, bottom = max(a.box[2], b.box[2]), max(a.box[3], b.box[3])
+    mask = np.zeros((bottom - top, right - left), bool)
+    for part in (a, b):
+        mask[part.box[1] - top:part.box[3] - top, part.box[0] - left:part.box[2] - left] |= part.mask
+    return Component((left, top, right, bottom), mask, a.pieces + b.pieces)
+
+
+def _one_digit(a: Component, b: Component, reference: float) -> bool:
+    """Parts mostly above one another and close: one digit that broke apart."""
+    overlap = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
+    gap = max(a.box[1], b.box[1]) - min(a.box[3], b.box[3])
+    return overlap >= MERGE_OVERLAP * min(a.width, b.width) and gap <= MERGE_GAP * reference
+
+
+def _gap(a: Component, b: Component) -> int:
+    """Pixels between two boxes (0 when they overlap)."""
+    return max(a.box[0] - b.box[2], b.box[0] - a.box[2], a.box[1] - b.box[3], b.box[1] - a.box[3], 0)
+
+
+def _shifted(part: Component, dx: int, dy: int) -> Component:
+    left, top, right, bottom = part.box
+    return Component((left + dx, top + dy, right + dx, bottom + dy), part.mask, part.pieces)
+
+
+def find_components(ink: np.ndarray) -> tuple[list[Component], float]:
+    """Steps 1 to 6 of the module docs: the digit-like groups of ink, left to right, and the
+    reference height (what a digit measures here)."""
+    labels, count = label(ink > 0)
+    parts = _components(labels, count)
+    if not parts:
+        return [], 0.0
+    largest = max(int(p.mask.sum()) for p in parts)
+    parts = [p for p in parts if p.mask.sum() >= SPECK_AREA * largest]
+    smallest = max(MIN_SIDE, MIN_SIDE_SHARE * max(ink.shape))
+    if len(parts) == 1 and parts[0].width <= LINE_WIDE * parts[0].height and parts[0].height >= smallest:
+        return parts, float(parts[0].height)  # one clean digit: what the steps below would keep
+    # step 2: the reference digit is the heaviest ink of those that could be digits
+    inner = [p for p in parts if not _touches_border(p, ink.shape) and p.width <= 1.5 * p.height]
+    candidates = [p for p in inner or parts if not any(_encloses(p, q) for q in parts)] or parts
+    anchor = max(candidates, key=lambda p: float(p.ink(ink).sum()))
+    reference = anchor.height
+    # step 3: strip straight lines from what is too big for a digit, and look again at what remains
+    kept = []
+    for part in parts:
+        if part.width > LINE_WIDE * reference or part.height > TALL * reference or any(_encloses(part, q) for q in parts):
+            stripped = _without_lines(part.mask, LONG_RUN_H * reference, LONG_RUN_V * reference)
+            sub_labels, sub_count = label(stripped)
+            kept += [_shifted(p, part.box[0], part.box[1]) for p in _components(sub_labels, sub_count)
+                     if p.mask.sum() >= SPECK_AREA * largest]
+        else:
+            kept.append(part)
+    parts = [p for p in _without_flat_lines(kept, reference) if p.width <= WIDE * reference and p.height <= TALL * reference]
+    # step 4: merge the parts of one digit, left to right
+    parts.sort(key=lambda p: p.box[0])
+    groups: list[Component] = []
+    for part in parts:
+        for i, group in enumerate(groups):
+            if _one_digit(group, part, reference):
+                groups[i] = _merged(group, part)
+                break
+        else:
+            groups.append(part)
+    # a small part beside a digit is a piece of it (a 5's cap that leans away from its body)
+    small = [g for g in groups if g.height < SPECK_HEIGHT * reference]
+    groups = [g for g in groups if g.height >= SPECK_HEIGHT * reference]
+    for part in small:
+        gaps = [_gap(part, g) for g in groups]
+        if gaps and min(gaps) <= ATTACH_GAP * reference:
+            nearest = int(np.argmin(gaps))
+            groups[nearest] = _merged(groups[nearest], part)
+    # steps 5 and 6: what is off the anchor's line, too small, or border residue
+    tight_crop = not inner
+
+    def digit_like(group: Component) -> bool:
+        overlap = min(group.box[3], anchor.box[3]) - max(group.box[1], anchor.box[1])
+        if group.height < SPECK_HEIGHT * reference or max(group.height, group.width) < smallest \
+                or overlap < LINE_OVERLAP * group.height:
+            return False
+        return tight_crop or not _touches_border(group, ink.shape) \
+            or BORDER_SIZE[0] * reference <= group.height <= BORDER_SIZE[1] * reference
+
+    return sorted(filter(digit_like, groups), key=lambda g: g.box[0]), float(reference)
+
+
+Classify = Callable[[list[np.ndarray]], np.ndarray]  # frames (28, 28) -> probabilities (N, 10)
+
+
+def split_wide(ink: np.ndarray, group: Component, frame: Callable[[np.ndarray], np.ndarray],
+               classify: Classify, reference: float) -> list[Component]:
+    """Step 7: `group` as one digit or cut in two (recursively), whichever the model is surest of.
+
+    Cuts are tried at the lowest points of the column profile in the middle of the group;
+    each option scores the smallest winning probability among its pieces. A group wider
+    than two digits is never kept whole."""
+    if group.width <= NARROW_ASPECT * group.height:
+        return [group]
+    narrow = group.width <= SPLIT_ASPECT * group.height
+    profile = group.mask.sum(axis=0)
+    reach = 0.4 if narrow else 0.25  # a 1 glued to a digit is a thin slice at one side
+    low, high = int(group.width * (0.5 - reach)), int(group.width * (0.5 + reach))
+    order = low + np.argsort(profile[low:high], kind="stable")
+    if narrow:
+        order = order[profile[order] < NECK * group.height]
+    cuts: list[int] = []
+    for column in order:
+        if all(abs(column - c) > 2 for c in cuts):
+            cuts.append(int(column))
+        if len(cuts) == 3:
+            break
+    options = [[group]] if group.width <= SPLIT_WHOLE * reference else []
+    for cut in cuts:
+        pieces = [_cropped(group, 0, cut), _cropped(group, cut, group.width)]
+        if all(p is not None and p.height >= SPLIT_HEIGHT * reference for p in pieces):
+            options.append(pieces)
+    if len(options) < 2 and (not options or len(options[0]) == 1):
+        return [group]
+    frames = [frame(part.ink(ink)) for option in options for part in option]
+    confidence = classify(frames).max(axis=1)
+    # a cut must do clearly better than the whole to be believed; a narrow group is one digit
+    # unless the model is sure of both pieces (however sure it is of the whole: "71" reads "7")
+    margin = 0.0 if narrow else SPLIT_MARGIN
+    scores, start = [], 0
+    for option in options:
+        scores.append(confidence[start:start + len(option)].min() - (margin if len(option) > 1 else 0))
+        start += len(option)
+    if narrow and len(options[0]) == 1:
+        scores[0] = NARROW_SURE
+    best = options[int(np.argmax(scores))]
+    if len(best) == 1:
+        return best
+    return [piece for part in best for piece in split_wide(ink, part, frame, classify, reference)]
+
+
+def _cropped(group: Component, start: int, end: int) -> Component | None:
+    """The columns start..end of a group, trimmed to their ink; None when too little is left."""
+    mask = group.mask[:, start:end]
+    rows, cols = np.nonzero(mask)
+    if len(rows) == 0 or end - start < 0.1 * group.height:
+        return None
+    mask = mask[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    left, top = group.box[0] + start + cols.min(), group.box[1] + rows.min()
+    return Component((int(left), int(top), int(left + mask.shape[1]), int(top + mask.shape[0])), mask, label(mask)[1])
