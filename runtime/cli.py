@@ -13,7 +13,7 @@ from PIL import Image
 from tegaki.runtime.atomic import atomic_path
 from tegaki.runtime.console import command_app, fail
 from tegaki.runtime.errors import TegakiError
-from tegaki.runtime.reader import DigitReader, Prediction
+from tegaki.runtime.reader import DigitReader, Prediction, digit_of
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
 STDIN = "-"
@@ -51,31 +51,33 @@ def save_input(folder: Path, path: str, frame, taken: set[str]) -> None:
         Image.fromarray(frame).save(tmp, format="PNG")
 
 
-def as_text(path: str, p: Prediction, top_k: int, unsure: bool) -> str:
-    line = f"{path}\t{p.digit}\t{p.confidence:.1%}"
+def as_text(path: str, p: Prediction, top_k: int, unsure: bool, labels: tuple[str, ...]) -> str:
+    line = f"{path}\t{p.label}\t{p.confidence:.1%}"
     if top_k > 1:
-        line += "\t" + " ".join(f"{d}:{prob:.1%}" for d, prob in p.top(top_k)[1:])
+        line += "\t" + " ".join(f"{labels[i]}:{prob:.1%}" for i, prob in p.top(top_k)[1:])
     return line + ("\tunsure" if unsure else "")
 
 
-def as_json(path: str, p: Prediction, top_k: int, unsure: bool) -> str:
+def as_json(path: str, p: Prediction, top_k: int, unsure: bool, labels: tuple[str, ...]) -> str:
+    # "digit" is null for a class that is not a digit; "label" names every class
     return json.dumps({
-        "path": path, "digit": p.digit, "confidence": round(p.confidence, 6), "unsure": unsure,
-        "top_k": [{"digit": d, "probability": round(prob, 6)} for d, prob in p.top(top_k)],
+        "path": path, "digit": p.digit, "label": p.label, "confidence": round(p.confidence, 6), "unsure": unsure,
+        "top_k": [{"digit": digit_of(labels[i]), "label": labels[i],
+                   "probability": round(prob, 6)} for i, prob in p.top(top_k)],
         "timing_ms": {"preprocess": round(p.preprocess_ms, 3), "inference": round(p.inference_ms, 3)},
     }, ensure_ascii=False)
 
 
 @app.command(help="Read the handwritten digit in each image: photos, scans, canvas PNGs or MNIST-style "
                   "crops. PATH may be files, folders, globs, or - for image bytes on stdin. Prints one "
-                  "line per image: path, digit, confidence. Exit 0: all read; 1: some inputs failed "
+                  "line per image: path, digit (or the model's class name), confidence. Exit 0: all read; 1: some inputs failed "
                   "(named on stderr); 2: usage error.")
 def edge_predict(
     paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="images, folders, globs or -")],
     model: Annotated[Path | None, typer.Option(help="an .onnx file (or .tflite with tegaki[tflite]) "
                                                     "[default: the model shipped with tegaki]")] = None,
-    json_lines: Annotated[bool, typer.Option("--json", help="JSON Lines: path, digit, confidence, top_k, timing_ms")] = False,
-    top_k: Annotated[int, typer.Option(min=1, max=10, help="also show the next most likely digits")] = 1,
+    json_lines: Annotated[bool, typer.Option("--json", help="JSON Lines: path, digit, label, confidence, top_k, timing_ms")] = False,
+    top_k: Annotated[int, typer.Option(min=1, max=10, help="also show the next most likely classes")] = 1,
     threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="mark answers below this confidence unsure")] = 0.0,
     save_input_dir: Annotated[Path | None, typer.Option("--save-input", help="write the 28x28 images the model saw here")] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="onnxruntime threads [default: all cores]")] = None,
@@ -110,7 +112,7 @@ def edge_predict(
                 if save_input_dir:
                     save_input(save_input_dir, path, frame, saved)
             for path, prediction in zip(batch_paths, reader.read_prepared(frames, times)):
-                typer.echo(format_line(path, prediction, top_k, prediction.confidence < threshold))
+                typer.echo(format_line(path, prediction, top_k, prediction.confidence < threshold, reader.labels))
             bar.update(len(inputs[start:start + batch_size]))
     if failures:
         raise typer.Exit(1)

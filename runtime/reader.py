@@ -28,17 +28,24 @@ def default_model_path() -> Path:
     return Path(str(resources.files("tegaki.assets").joinpath(DEFAULT_MODEL)))
 
 
+def digit_of(label: str) -> int | None:
+    """A class name as a digit: "7" -> 7; None for other classes ("minus")."""
+    return int(label) if label.isdigit() else None
+
+
 @dataclass(frozen=True)
 class Prediction:
-    digit: int
+    digit: int | None  # None when the winning class is not a digit (a fine-tuned model's "minus"...)
     confidence: float  # the winning class's probability
-    probabilities: np.ndarray = field(repr=False)  # (10,) float32, index = digit
+    probabilities: np.ndarray = field(repr=False)  # (classes,) float32, index = class; digits first
     image: np.ndarray = field(repr=False)  # the uint8 (28, 28) the model saw
     preprocess_ms: float = 0.0  # decode and preprocessing of this image
     inference_ms: float = 0.0  # this image's share of its batch's inference
+    label: str = ""  # the winning class's name from the model's labels: "7", or "minus"...
 
     def top(self, k: int) -> list[tuple[int, float]]:
-        """The k most likely digits with their probabilities, most likely first."""
+        """The k most likely class indices (the digit, for digits) with their probabilities,
+        most likely first."""
         order = np.argsort(self.probabilities)[::-1][:k]
         return [(int(i), float(self.probabilities[i])) for i in order]
 
@@ -51,7 +58,7 @@ class DigitReader:
         self.metadata = self._model.metadata
 
     def predict_tensors(self, images: np.ndarray) -> np.ndarray:
-        """Probabilities (N, 10) for images already in MNIST form: uint8 (N, 28, 28), white on black."""
+        """Probabilities (N, classes) for images already in MNIST form: uint8 (N, 28, 28), white on black."""
         return self._model.predict(to_model_input(images))
 
     def read(self, image: ImageSource) -> Prediction:
@@ -78,8 +85,9 @@ class DigitReader:
         probabilities = self.predict_tensors(np.stack(frames))
         inference_ms = (time.perf_counter() - started) * 1000 / len(frames)
         preprocess_ms = preprocess_ms or [0.0] * len(frames)
+        labels = [self.labels[int(p.argmax())] for p in probabilities]
         return [
-            Prediction(digit=int(self.labels[int(p.argmax())]), confidence=float(p.max()), probabilities=p,
-                       image=frame, preprocess_ms=ms, inference_ms=inference_ms)
-            for p, frame, ms in zip(probabilities, frames, preprocess_ms)
+            Prediction(digit=digit_of(label), confidence=float(p.max()), probabilities=p,
+                       image=frame, preprocess_ms=ms, inference_ms=inference_ms, label=label)
+            for p, frame, ms, label in zip(probabilities, frames, preprocess_ms, labels)
         ]
