@@ -75,8 +75,8 @@ def train_cnn(
                   "mnist_ratio": DEFAULT_MNIST_RATIO if mnist_ratio is None else mnist_ratio}
     config = TrainConfig(arch=arch, out=out or Path("models") / (arch or "finetuned"), epochs=epochs,
                          batch_size=batch_size, seed=seed, limit=limit, val_split=val_split, logdir=logdir,
-                         data=None if user_data is not None else data, resume=resume, verbose=1 if sys.stdout.isatty() else 2,
-                         **tuning)
+                         data=None if user_data is not None else data, resume=resume,
+                         verbose=1 if sys.stdout.isatty() else 2, **tuning)
     try:
         result = train(config)
     except (MnistError, FineTuneError) as error:
