@@ -67,7 +67,7 @@ def parity(fmt: Format, probabilities: np.ndarray, keras_probabilities: np.ndarr
     return figures
 
 
-def _training_summary(model_path: Path) -> dict:
+def _training_metadata(model_path: Path) -> dict:
     path = model_path.with_name(METADATA_FILE)
     if not path.is_file():
         return {}
@@ -77,8 +77,25 @@ def _training_summary(model_path: Path) -> dict:
         raise ExportError(f"{path}: cannot read the training metadata ({error})") from None
     if not isinstance(training, dict):
         raise ExportError(f"{path}: the training metadata is a JSON {type(training).__name__}, expected an object")
-    keep = ("architecture", "parameters", "epochs", "seed", "test", "data", "command", "created", "versions")
+    return training
+
+
+def _training_summary(training: dict) -> dict:
+    keep = ("architecture", "parameters", "epochs", "seed", "test", "data", "fine_tuning", "command", "created",
+            "versions")
     return {key: training[key] for key in keep if key in training}
+
+
+def model_labels(model: keras.Model, training: dict, model_path: Path) -> tuple[str, ...]:
+    """The class names: train-cnn's metadata.json beside the model, else the ten digits. A
+    fine-tuned model may add classes after the digits (tegaki.train.finetune), so MNIST's
+    labels 0-9 stay its class indices and the MNIST parity checks hold for it unchanged."""
+    labels = tuple(training.get("labels", LABELS))
+    outputs = model.outputs[0].shape[-1]
+    if len(labels) != outputs or labels[:len(LABELS)] != LABELS:
+        raise ExportError(f"{model_path}: {outputs} outputs but labels {list(labels)} in {METADATA_FILE}; "
+                          "expected the digits 0-9 first, one label per output")
+    return labels
 
 
 def _file_sha256(path: Path) -> str:
@@ -99,7 +116,9 @@ def export_model(model_path: Path, formats: list[str], out: Path, data: Path | N
     """Export `formats`; return one report per format (written files and parity figures)."""
     model_path = Path(model_path)
     model = load_keras_model(model_path)
-    training = _training_summary(model_path)
+    training_metadata = _training_metadata(model_path)
+    classes = model_labels(model, training_metadata, model_path)
+    training = _training_summary(training_metadata)
     name = name or training.get("architecture") or model_path.stem
     out = Path(out)
     made = [folder for folder in (out, *out.parents) if not folder.exists()]  # deepest first
@@ -121,12 +140,14 @@ def _export_into(model, model_path: Path, training: dict, name: str, formats: li
     keras_probabilities = model.predict(images, batch_size=1000, verbose=0)
     calibration = calibration_images(mnist)
     print(f"parity set: {len(labels)} MNIST test images from {mnist.source}; "
-          f"Keras accuracy {np.mean(keras_probabilities.argmax(1) == labels):.2%}")
+          f"Keras accuracy {np.mean(keras_probabilities.argmax(1) == labels):.2%}"
+          + (f" (all {len(classes)} classes compete: {', '.join(classes[len(LABELS):])} too)"
+             if len(classes) > len(LABELS) else ""))
 
     common = {
-        "labels": list(LABELS),
+        "labels": list(classes),
         "input": INPUT_CONTRACT,
-        "output": {"name": OUTPUT_NAME, "shape": [None, len(LABELS)], "dtype": "float32", "meaning": "softmax probabilities"},
+        "output": {"name": OUTPUT_NAME, "shape": [None, len(classes)], "dtype": "float32", "meaning": "softmax probabilities"},
         "source_model": {"file": model_path.name, "sha256": _file_sha256(model_path)},
         "training": training,
         "export_versions": library_versions(),
@@ -143,7 +164,7 @@ def _export_into(model, model_path: Path, training: dict, name: str, formats: li
         seconds = time.perf_counter() - started
         target = out / f"{name}{fmt.suffix}"
         report = {"format": fmt.name, "description": fmt.description, "file": str(target), "export_seconds": round(seconds, 2)}
-        report.update(_check(fmt, content, target, images, labels, keras_probabilities))
+        report.update(_check(fmt, content, target, images, labels, keras_probabilities, classes))
         if not report["failed"]:
             metadata = {"format": fmt.name, "description": fmt.description, **common,
                         "parity": {k: v for k, v in report.items() if k not in ("file", "failed", "description")},
@@ -155,15 +176,12 @@ def _export_into(model, model_path: Path, training: dict, name: str, formats: li
     return reports
 
 
-def _serialize(content: onnx.ModelProto | bytes) -> bytes:
-    return content.SerializeToString() if isinstance(content, onnx.ModelProto) else content
-
-
-def _check(fmt: Format, content, target: Path, images, labels, keras_probabilities) -> dict:
+def _check(fmt: Format, content, target: Path, images, labels, keras_probabilities, classes) -> dict:
     """Run the exported bytes through the runtime's loader, exactly as a device would."""
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".parity-") as tmp:
         path = Path(tmp, target.name)
-        path.write_bytes(_serialize(content))
+        # with its labels, which the runtime checks against the outputs (11 for a model with `minus`)
+        _write(content, path, {"description": fmt.description, "labels": list(classes)})
         runner = load_model(path)
         probabilities = np.concatenate([runner.predict(images[i:i + 1000]) for i in range(0, len(images), 1000)])
         size = path.stat().st_size

@@ -115,15 +115,15 @@ def unit_interval(value: float) -> float:
     return value
 
 
-def as_text(path: str, reading: Reading, top_k: int, threshold: float) -> str:
+def as_text(path: str, reading: Reading, top_k: int, threshold: float, labels: tuple[str, ...]) -> str:
     line = f"{printable(path)}\t{reading.number}\t{reading.confidence:.1%}"
     if top_k > 1 and len(reading.digits) == 1:
-        line += "\t" + " ".join(f"{d}:{prob:.1%}" for d, prob in reading.digits[0].top(top_k)[1:])
+        line += "\t" + " ".join(f"{labels[i]}:{prob:.1%}" for i, prob in reading.digits[0].top(top_k)[1:])
     return line + ("\tunsure" if reading.unsure(threshold) else "")
 
 
-def as_json(path: str, reading: Reading, top_k: int, threshold: float) -> str:
-    return json.dumps(reading_record(reading, top_k, threshold, path=path), ensure_ascii=False)
+def as_json(path: str, reading: Reading, top_k: int, threshold: float, labels: tuple[str, ...]) -> str:
+    return json.dumps(reading_record(reading, top_k, threshold, labels, path=path), ensure_ascii=False)
 
 
 @app.command(help="Read the handwritten number in each image: photos, scans, canvas PNGs or MNIST-style "
@@ -139,8 +139,8 @@ def edge_predict(
     model: Annotated[Path | None, typer.Option(help="an .onnx file (or .tflite with tegaki[tflite]) "
                                                     "[default: the model shipped with tegaki]")] = None,
     json_lines: Annotated[bool, typer.Option("--json", help="JSON Lines: path, number, confidence, unsure, "
-                                                            "digits (digit, confidence, top_k, box), timing_ms; "
-                                                            "digit and top_k for a one-digit image")] = False,
+                                                            "digits (digit, label, confidence, top_k, box), "
+                                                            "timing_ms; digit, label and top_k for a one-digit image")] = False,
     top_k: Annotated[int, typer.Option(min=1, max=10, help="also show the next most likely digits")] = 1,
     threshold: Annotated[float, typer.Option(min=0.0, max=1.0, callback=unit_interval,
                                              help="mark a number unsure when a digit's confidence is below this")] = 0.0,
@@ -191,7 +191,7 @@ def edge_predict(
                         failures += 1
                         typer.echo(f"{printable(path)}: cannot save its input in {save_input_dir}: "
                                    f"{error.strerror or error}", err=True)
-                emit(format_line(path, result, top_k, threshold))
+                emit(format_line(path, result, top_k, threshold, reader.labels))
             bar.update(len(batch))
     if failures:
         raise typer.Exit(1)

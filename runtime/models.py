@@ -39,7 +39,8 @@ def _parse_metadata(path: Path, text: str | bytes) -> dict:
 
 def _check_metadata(path: Path, metadata: dict, classes: int) -> tuple[str, ...]:
     """Labels for the model's outputs; refuses a model that wants preprocessing we don't do
-    and labels that are not digits (each read turns the winning label into an int)."""
+    and labels that are not a list of distinct class names (digits, or a fine-tuned model's extra
+    classes such as "minus")."""
     contract = metadata.get("input", {})
     wanted = contract.get("preprocessing_version", PREPROCESSING_VERSION) if isinstance(contract, dict) else None
     if type(wanted) is not int:
@@ -48,9 +49,9 @@ def _check_metadata(path: Path, metadata: dict, classes: int) -> tuple[str, ...]
         raise ModelError(f"{path}: needs preprocessing version {wanted}; this runtime has "
                          f"{PREPROCESSING_VERSION} (upgrade tegaki)")
     labels = metadata.get("labels", LABELS)
-    if not isinstance(labels, list | tuple) or not all(isinstance(label, str) and label.isdecimal()
-                                                       or type(label) is int for label in labels):
-        raise ModelError(f"{path}: labels {str(labels)[:80]} in its metadata are not a list of digits")
+    if (not isinstance(labels, list | tuple) or len(set(map(str, labels))) != len(labels)
+            or not all(isinstance(label, str) and label.strip() or type(label) is int for label in labels)):
+        raise ModelError(f"{path}: labels {str(labels)[:80]} in its metadata are not a list of distinct class names")
     if len(labels) != classes:
         raise ModelError(f"{path}: {classes} outputs but {len(labels)} labels in its metadata")
     return tuple(str(label) for label in labels)

@@ -37,25 +37,33 @@ def default_model_path() -> Path:
     return Path(str(resources.files("tegaki.assets").joinpath(DEFAULT_MODEL)))
 
 
+def digit_of(label: str) -> int | None:
+    """A class name as a digit: "7" -> 7; None for other classes ("minus")."""
+    return int(label) if label.isdigit() else None
+
+
 @dataclass(frozen=True)
 class Prediction:
-    """One digit: what the model read, how sure it is, and where the digit is."""
-    digit: int  # the model's answer (also for an unreadable digit: see `readable`)
+    """One digit (or a fine-tuned model's other class): what the model read, how sure it is,
+    and where it is."""
+    digit: int | None  # the model's answer; None when the winning class is not a digit ("minus"...)
     confidence: float  # the winning class's probability
-    probabilities: np.ndarray = field(repr=False)  # (10,) float32, index = digit
+    probabilities: np.ndarray = field(repr=False)  # (classes,) float32, index = class; digits first
     image: np.ndarray = field(repr=False)  # the uint8 (28, 28) the model saw
     preprocess_ms: float = 0.0  # from `read`: decode and preprocessing of this image (in a Reading: 0)
     inference_ms: float = 0.0  # from `read`: this image's share of its batch's inference (in a Reading: 0)
     box: tuple[int, int, int, int] | None = None  # left, top, right, bottom in the image file's pixels
     readable: bool = True  # False: a shape no digit has, or below MIN_CONFIDENCE
+    label: str = ""  # the winning class's name from the model's labels: "7", or "minus"...
 
     @property
     def text(self) -> str:
-        """The digit, or "?" when it is unreadable."""
-        return str(self.digit) if self.readable else "?"
+        """The class name ("7", "minus"), or "?" when it is unreadable."""
+        return self.label if self.readable else "?"
 
     def top(self, k: int) -> list[tuple[int, float]]:
-        """The k most likely digits with their probabilities, most likely first."""
+        """The k most likely class indices (the digit, for digits) with their probabilities,
+        most likely first."""
         order = np.argsort(self.probabilities)[::-1][:k]
         return [(int(i), float(self.probabilities[i])) for i in order]
 
@@ -98,7 +106,7 @@ class DigitReader:
         self.metadata = self._model.metadata
 
     def predict_tensors(self, images: np.ndarray) -> np.ndarray:
-        """Probabilities (N, 10) for images already in MNIST form: uint8 (N, 28, 28), white on black."""
+        """Probabilities (N, classes) for images already in MNIST form: uint8 (N, 28, 28), white on black."""
         probabilities = self._model.predict(to_model_input(images))
         if not np.isfinite(probabilities).all():  # a broken model, not a bad image: no answer is better than nan%
             raise ModelError(f"{self.model_path}: the model's output holds NaN or infinity")
@@ -148,8 +156,9 @@ class DigitReader:
             digits = []
             for frame, box, plausible, p in zip(item.frames, item.boxes, item.plausible, probabilities[start:]):
                 readable = single or (plausible and float(p.max()) >= MIN_CONFIDENCE)
-                digits.append(Prediction(digit=int(self.labels[int(p.argmax())]), confidence=float(p.max()),
-                                         probabilities=p, image=frame, box=box, readable=readable))
+                label = self.labels[int(p.argmax())]
+                digits.append(Prediction(digit=digit_of(label), confidence=float(p.max()), probabilities=p,
+                                         image=frame, box=box, readable=readable, label=label))
             start += len(item.frames)
             results.append(Reading(tuple(digits), item.preprocess_ms, per_frame_ms * len(item.frames)))
         return results

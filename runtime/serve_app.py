@@ -199,7 +199,7 @@ def create_app(reader: DigitReader, config: ServeConfig) -> Callable:
             return error(503, f"reading the image took over {config.read_timeout:g} s")
         metrics.reads += 1
         metrics.read_ms.append((time.perf_counter() - started) * 1000)
-        record = reading_record(reading, options["top_k"], options["threshold"], path=path)
+        record = reading_record(reading, options["top_k"], options["threshold"], reader.labels, path=path)
         if options["include_input"]:  # the 28x28 images the model saw, side by side
             record["input_png"] = png_base64(np.hstack([digit.image for digit in reading.digits]))
         request.state.digit = record["number"]

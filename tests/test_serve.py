@@ -185,7 +185,7 @@ def test_wrong_method_unknown_path_and_tokens(server):
 
 def test_eight_clients_100_requests_each_all_answers_as_digitreader_read(server, reader):
     bodies = [sample.read_bytes() for sample in SAMPLES]
-    expected = [without_timing(reading_record(reader.read_number(body), 3, path="-")) for body in bodies]
+    expected = [without_timing(reading_record(reader.read_number(body), 3, labels=reader.labels, path="-")) for body in bodies]
 
     def client(number: int) -> list[bool]:
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)  # keep-alive

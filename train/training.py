@@ -15,6 +15,7 @@ the interruption (the weights kept are the best of the resumed epochs).
 """
 
 import csv
+import dataclasses
 import json
 import platform
 import shutil
@@ -34,8 +35,10 @@ from tegaki.runtime.contract import INPUT_CONTRACT, LABELS, to_model_input
 from tegaki.train import rundir
 from tegaki.train.architectures import ARCHITECTURES, Recipe, multiply_accumulates
 from tegaki.train.augment import augmented_batches
+from tegaki.train.finetune import FineTuning
 from tegaki.train.mnist import load_mnist
 from tegaki.train.plots import plot_history
+from tegaki.train.user_data import DEFAULT_MNIST_RATIO, UserData
 
 MODEL_FILE = "model.keras"
 METADATA_FILE = "metadata.json"
@@ -52,7 +55,7 @@ def read_history(path: Path) -> dict[str, list[float]]:
 
 @dataclass
 class TrainConfig:
-    arch: str = "seed"
+    arch: str | None = "seed"  # None with user_data: the start model's
     out: Path = Path("models/seed")
     epochs: int | None = None  # None: the architecture's recipe
     batch_size: int | None = None
@@ -64,6 +67,9 @@ class TrainConfig:
     resume: bool = False  # continue an interrupted run in the same `out` from its last epoch
     force: bool = False  # replace a finished run in `out`
     verbose: int | str = "auto"
+    user_data: Path | UserData | None = None  # the user's images (tegaki.train.user_data); `data` is then MNIST's only
+    init: str = "shipped"  # with user_data: shipped, scratch or a .keras path (tegaki.train.finetune)
+    mnist_ratio: float = DEFAULT_MNIST_RATIO  # with user_data: MNIST images replayed per user image
 
 
 @dataclass
@@ -111,31 +117,50 @@ def library_versions() -> dict[str, str]:
 
 
 def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
-    """Train `config.arch` with its recipe, or with `recipe` (a variant, for experiments)."""
+    """Train `config.arch` with its recipe, or with `recipe` (a variant, for experiments);
+    with `config.user_data`, fine-tune on the user's images (tegaki.train.finetune)."""
     out = Path(config.out)
     rundir.recover(out)
     rundir.check_out(out, config.force, config.resume)
+    mnist = load_mnist(config.data)
+    tuning = None
+    if config.user_data is not None:
+        tuning = FineTuning.prepare(config.user_data, config.init, config.mnist_ratio, mnist, config.val_split,
+                                    config.seed, config.limit)
+        config = dataclasses.replace(config, arch=config.arch or tuning.architecture)
     recipe = recipe or ARCHITECTURES[config.arch]
+    recipe = tuning.recipe(recipe) if tuning else recipe
     epochs = config.epochs or recipe.epochs
     batch_size = config.batch_size or recipe.batch_size
+    labels = tuning.classes if tuning else LABELS
 
-    mnist = load_mnist(config.data)
-    x_all, y_all = mnist.x_train[: config.limit], mnist.y_train[: config.limit]
-    train_idx, val_idx = split_validation(len(x_all), config.val_split, config.seed)
-    x_train, y_train = to_model_input(x_all[train_idx]), y_all[train_idx]
-    x_val, y_val = to_model_input(x_all[val_idx]), y_all[val_idx]
     x_test, y_test = to_model_input(mnist.x_test), mnist.y_test
-    print(f"data: {mnist.source}: {len(x_train)} train, {len(x_val)} validation, {len(x_test)} test images")
+    if tuning:
+        x_train, y_train, x_val, y_val = tuning.split()
+        print(f"data: {tuning.user.source}: {len(labels)} classes ({', '.join(labels)}), {len(x_train)} train and "
+              f"{len(x_val)} validation images; {config.mnist_ratio:g} MNIST images replayed per image from "
+              f"{mnist.source}; test: {len(x_test)} MNIST images")
+    else:
+        x_all, y_all = mnist.x_train[: config.limit], mnist.y_train[: config.limit]
+        train_idx, val_idx = split_validation(len(x_all), config.val_split, config.seed)
+        x_train, y_train = to_model_input(x_all[train_idx]), y_all[train_idx]
+        x_val, y_val = to_model_input(x_all[val_idx]), y_all[val_idx]
+        print(f"data: {mnist.source}: {len(x_train)} train, {len(x_val)} validation, {len(x_test)} test images")
 
     if recipe.label_smoothing:  # Keras smooths only one-hot targets
-        y_train, y_val, y_test = (keras.utils.to_categorical(y, len(LABELS)) for y in (y_train, y_val, y_test))
+        y_train, y_val, y_test = (keras.utils.to_categorical(y, len(labels)) for y in (y_train, y_val, y_test))
         loss = keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
     else:
         loss = keras.losses.SparseCategoricalCrossentropy()
 
     keras.utils.set_random_seed(config.seed)
-    model = recipe.build()
-    if recipe.augment:
+    model = tuning.build_model(recipe, x_val, x_test, mnist.y_test) if tuning else recipe.build()
+    if tuning:
+        augmenter = recipe.augment(config.seed) if recipe.augment else None
+        fit_data, steps_per_epoch = tuning.batches(x_train, batch_size, augmenter, config.seed,
+                                                   one_hot=bool(recipe.label_smoothing))
+        fit_data = {"x": fit_data, "steps_per_epoch": steps_per_epoch, "shuffle": False}
+    elif recipe.augment:
         augmenter = recipe.augment(config.seed)
         fit_data = {"x": augmented_batches(x_train, y_train, batch_size, augmenter, config.seed), "shuffle": False}
         steps_per_epoch = len(x_train) // batch_size
@@ -193,13 +218,15 @@ def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
         "data": {"source": mnist.source, "train_sha256": mnist.train_sha256(),
                  "limit": config.limit, "val_split": config.val_split},
         "input": INPUT_CONTRACT,
-        "labels": list(LABELS),
+        "labels": list(labels),
         "versions": library_versions(),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    if tuning:
+        metadata.update(tuning.metadata(mnist, config.val_split))
     model.save(work / MODEL_FILE)
-    plot_history(history_rows, work / PLOT_FILE, title=f"{config.arch} on MNIST")
+    plot_history(history_rows, work / PLOT_FILE, title=f"{config.arch} on {'your images' if tuning else 'MNIST'}")
     write_text_atomic(work / METADATA_FILE, json.dumps(metadata, indent=2) + "\n")  # last: marks it finished
     rundir.publish(work, out)
     files = [out / name for name in (MODEL_FILE, METADATA_FILE, HISTORY_FILE, PLOT_FILE)]
