@@ -124,7 +124,7 @@ def export_model(model_path: Path, formats: list[str], out: Path, data: Path | N
     made = [folder for folder in (out, *out.parents) if not folder.exists()]  # deepest first
     out.mkdir(parents=True, exist_ok=True)
     try:
-        return _export_into(model, model_path, training, name, formats, out, data, parity_images, opset)
+        return _export_into(model, model_path, training, classes, name, formats, out, data, parity_images, opset)
     finally:
         for folder in made:  # a failure before anything was written leaves no empty folder behind
             try:
@@ -133,7 +133,7 @@ def export_model(model_path: Path, formats: list[str], out: Path, data: Path | N
                 break
 
 
-def _export_into(model, model_path: Path, training: dict, name: str, formats: list[str], out: Path,
+def _export_into(model, model_path: Path, training: dict, classes: tuple[str, ...], name: str, formats: list[str], out: Path,
                  data: Path | None, parity_images: int, opset: int) -> list[dict]:
     mnist = load_mnist(data)
     images, labels = to_model_input(mnist.x_test[:parity_images]), mnist.y_test[:parity_images]

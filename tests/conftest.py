@@ -5,25 +5,12 @@ it at ../shared/data/mnist), the Keras cache, or Keras's download on an online m
 """
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from commands import TINY_TRAIN_ARGS, run_command
 
 from tegaki.train.mnist import MnistError, load_mnist
-
-# The tiny model every later test builds on: one epoch on 4,000 real training images
-# (confident enough that int8 exports can meet the parity rules).
-TINY_TRAIN_ARGS = ["--limit", "4000", "--epochs", "1", "--batch-size", "32", "--seed", "1"]
-
-
-def run_command(*args: str, input: bytes | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run one of the installed console scripts as a user would."""
-    script = Path(sys.executable).with_name(args[0])
-    return subprocess.run([str(script), *args[1:]], capture_output=True, input=input, timeout=600,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +66,15 @@ def tiny_export_file(tiny_export):
         return tiny_export / Path(reports[fmt]["file"]).name
 
     return path
+
+
+TRAINED_FIXTURES = {"tiny_run", "tiny_edge_run", "tiny_export", "tiny_export_file"}
+TENSORFLOW_MODULES = {"test_train_cnn", "test_export_cnn", "test_finetune", "test_hostile_training", "test_augment"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark what trains, exports or loads TensorFlow as slow: `pytest -m "not slow"` is the
+    quick loop of a developer (about a minute), the full run is CI's."""
+    for item in items:
+        if TRAINED_FIXTURES & set(item.fixturenames) or item.module.__name__ in TENSORFLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import run_command
+from commands import run_command
 
 
 @pytest.fixture(scope="module")

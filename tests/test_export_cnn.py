@@ -7,7 +7,7 @@ import numpy as np
 import onnx
 import pytest
 
-from conftest import run_command
+from commands import run_command
 from tegaki.export.exporting import QUANTIZED_MAX_ACCURACY_DROP, QUANTIZED_MIN_AGREEMENT, parity
 from tegaki.export.formats import FORMATS, Format
 from tegaki.runtime.contract import to_model_input

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import run_command
+from commands import run_command
 from tegaki.runtime import DigitReader, ImageError, ModelError, preprocess
 
 
@@ -169,7 +169,8 @@ def centroid_model(mnist, batch: int | str = "N", nan: bool = False, metadata: s
     ("{not json", "metadata is not valid JSON"),
     ("[1, 2, 3]", "metadata is a JSON list, expected an object"),
     ('{"input": {"preprocessing_version": "2"}}', "preprocessing_version '2' in its metadata is not an integer"),
-    ('{"labels": ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]}', "are not a list of digits"),
+    ('{"labels": ["a", "b", "c", "d", "e", "f", "g", "h", "i", "a"]}', "not a list of distinct class names"),
+    ('{"labels": [1, 2, null, 4, 5, 6, 7, 8, 9, 0]}', "not a list of distinct class names"),
     ('{"labels": ["0", "1"]}', "10 outputs but 2 labels"),
 ])
 def test_bad_model_metadata_is_a_model_error_at_load_time(mnist, tmp_path, metadata, message):

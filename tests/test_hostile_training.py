@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from conftest import run_command
+from commands import run_command
 from test_mnist_loader import small, write_idx_folder  # noqa: F401 (small is a fixture)
 from tegaki.train.mnist import MnistError, load_mnist
 

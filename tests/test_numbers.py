@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from conftest import run_command
+from commands import run_command
 from tegaki.runtime import DigitReader, ImageError, Reading, reading_record
 from tegaki.train.realistic_numbers import hard_pages, numbers
 

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import run_command
+from commands import run_command
 from tegaki.runtime import DigitReader
 from tegaki.runtime.records import reading_record
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import TINY_TRAIN_ARGS, run_command
+from commands import TINY_TRAIN_ARGS, run_command
 from tegaki.runtime.contract import INPUT_CONTRACT, to_model_input
 from tegaki.train.training import split_validation
 

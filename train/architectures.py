@@ -97,14 +97,14 @@ ARCHITECTURES: dict[str, Recipe] = {
         optimizer=lambda steps: keras.optimizers.Adadelta(learning_rate=1.0, rho=0.95, epsilon=1e-7),
         epochs=12,
         batch_size=128,
-        description="the Keras MNIST tutorial's CNN: Adadelta(1.0), batch 128, 12 epochs",
+        description="the Keras MNIST tutorial's CNN, Adadelta(1.0)",
     ),
     "edge": Recipe(
         build=build_edge,
         optimizer=one_cycle_adamw,
         epochs=30,
         batch_size=128,
-        description="33 k-parameter BN CNN for the edge: AdamW one-cycle, augmentation, 30 epochs",
+        description="33 k-parameter BN CNN for the edge, AdamW one-cycle, augmentation",
         # beyond MNIST's pens: hairline to marker strokes, 7-14 px scans, pen pressure
         # (issue 11; the trials and the kinds they fix: docs/model-search.md)
         augment=partial(build_augmenter, thin=0.75, thick=1.5, low_resolution=0.25, gamma=2.0),

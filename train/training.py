@@ -169,7 +169,7 @@ def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
         steps_per_epoch = -(-len(x_train) // batch_size)
     model.compile(optimizer=recipe.optimizer(steps_per_epoch * epochs), loss=loss, metrics=["accuracy"])
     print(f"model: {config.arch} ({recipe.description}), {model.count_params():,} parameters; "
-          f"{epochs} epochs, batch {batch_size}")
+          f"{epochs} epoch{'' if epochs == 1 else 's'} (the recipe: {recipe.epochs}), batch {batch_size}")
 
     work = rundir.start(out, config.resume)
     logdir = rundir.inside_work(Path(config.logdir) if config.logdir else out / "logs", out)

@@ -1,0 +1,18 @@
+"""Running tegaki's commands as a user would, for every test module (on pytest's
+`pythonpath`, see pyproject.toml: imported by name, not from conftest)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+# The tiny model every later test builds on: one epoch on 4,000 real training images
+# (confident enough that int8 exports can meet the parity rules).
+TINY_TRAIN_ARGS = ["--limit", "4000", "--epochs", "1", "--batch-size", "32", "--seed", "1"]
+
+
+def run_command(*args: str, input: bytes | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run one of the installed console scripts as a user would."""
+    script = Path(sys.executable).with_name(args[0])
+    return subprocess.run([str(script), *args[1:]], capture_output=True, input=input, timeout=600,
+                          env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
