@@ -31,14 +31,16 @@ parser.add_argument("--reference")
 args = parser.parse_args()
 
 mnist = load_mnist()
-images, labels = mnist.x_test[:args.images], mnist.y_test[:args.images]
+images, labels = mnist.x_test[: args.images], mnist.y_test[: args.images]
 quantized = DigitReader(args.int8_model).predict_tensors(images)
 reference = DigitReader(args.float_model).predict_tensors(images)
 agreement = float(np.mean(quantized.argmax(1) == reference.argmax(1)))
 max_diff = float(np.abs(quantized - reference).max())
 accuracy = float(np.mean(quantized.argmax(1) == labels))
-print(f"{platform.machine()}: {len(images)} images, int8 accuracy {accuracy:.2%}, top-1 agreement with float "
-      f"{agreement:.2%}, max probability difference {max_diff:.4f}")
+print(
+    f"{platform.machine()}: {len(images)} images, int8 accuracy {accuracy:.2%}, top-1 agreement with float "
+    f"{agreement:.2%}, max probability difference {max_diff:.4f}"
+)
 if args.save:
     np.save(args.save, quantized)
 failed = agreement < MIN_AGREEMENT or max_diff > MAX_DIFF
@@ -46,5 +48,7 @@ if args.reference:
     other = np.abs(quantized - np.load(args.reference)).max()
     print(f"largest difference from {args.reference}: {other:.2e}")
 if failed:
-    sys.exit(f"int8 model disagrees with its float twin: agreement {agreement:.2%} (needs {MIN_AGREEMENT:.1%}), "
-             f"max difference {max_diff:.4f} (allowed {MAX_DIFF})")
+    sys.exit(
+        f"int8 model disagrees with its float twin: agreement {agreement:.2%} (needs {MIN_AGREEMENT:.1%}), "
+        f"max difference {max_diff:.4f} (allowed {MAX_DIFF})"
+    )

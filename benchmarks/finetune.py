@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -48,15 +48,18 @@ def keras_accuracy(model, labels: tuple[str, ...]) -> dict:
     truth = [item.label for item in held_out]
     guesses = model.predict(to_model_input(reader_frames), batch_size=1024, verbose=0).argmax(1)
     mnist_guesses = model.predict(to_model_input(mnist.x_test), batch_size=1024, verbose=0).argmax(1)
-    return {"held_out": float(np.mean([labels[g] == t for g, t in zip(guesses, truth)])),
-            "held_out_digits_only": float(np.mean([labels[g] == t for g, t in zip(guesses, truth) if t != "minus"])),
-            "mnist_test": float(np.mean(mnist_guesses == mnist.y_test))}
+    return {
+        "held_out": float(np.mean([labels[g] == t for g, t in zip(guesses, truth)])),
+        "held_out_digits_only": float(np.mean([labels[g] == t for g, t in zip(guesses, truth) if t != "minus"])),
+        "mnist_test": float(np.mean(mnist_guesses == mnist.y_test)),
+    }
 
 
 def runtime_accuracy(path: Path) -> float:
     reader = DigitReader(path)
-    return float(np.mean([p.label == item.label for p, item in zip(reader.read_many([i.data for i in held_out]),
-                                                                      held_out)]))
+    return float(
+        np.mean([p.label == item.label for p, item in zip(reader.read_many([i.data for i in held_out]), held_out)])
+    )
 
 
 with tempfile.TemporaryDirectory(prefix="tegaki-finetune-") as tmp:
@@ -66,36 +69,53 @@ with tempfile.TemporaryDirectory(prefix="tegaki-finetune-") as tmp:
     started = time.perf_counter()
     subprocess.run(command, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - started
-    subprocess.run([str(bin_dir / "export-cnn"), str(out / "model.keras"), "-f", "onnx", "-f", "onnx-int8"],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(bin_dir / "export-cnn"), str(out / "model.keras"), "-f", "onnx", "-f", "onnx-int8"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     import keras
 
     metadata = json.loads((out / "metadata.json").read_text())
     before = keras_accuracy(start, start_labels)
     after = keras_accuracy(keras.models.load_model(out / "model.keras", compile=False), tuple(metadata["labels"]))
     name = metadata["architecture"]
-    exported = {fmt: runtime_accuracy(out / f"{name}{suffix}") for fmt, suffix in (("onnx", ".onnx"),
-                                                                                    ("onnx-int8", "-int8.onnx"))}
+    exported = {
+        fmt: runtime_accuracy(out / f"{name}{suffix}")
+        for fmt, suffix in (("onnx", ".onnx"), ("onnx-int8", "-int8.onnx"))
+    }
     parity = {r["format"]: r for r in json.loads((out / "parity.json").read_text())}
 
 result = {
-    "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    "date": datetime.now(UTC).isoformat(timespec="seconds"),
     "machine": f"{platform.machine()}, {os.cpu_count()} cores",
     "command": "python benchmarks/finetune.py " + " ".join(sys.argv[1:]),
-    "user_images": sum(metadata["data"]["images"].values()), "classes": metadata["labels"],
-    "train_images": metadata["train_images"], "validation_images": metadata["validation_images"],
-    "held_out_images": len(held_out), "init": args.init,
-    "wall_seconds": round(wall, 1), "train_seconds": metadata["train_seconds"],
-    "epochs": metadata["epochs"], "mnist_ratio": metadata["data"]["mnist"]["ratio"],
-    "before": before, "after": after, "runtime_held_out": exported,
-    "export_mnist_parity": {fmt: {k: parity[fmt][k] for k in ("accuracy", "top1_agreement", "failed")}
-                            for fmt in parity},
+    "user_images": sum(metadata["data"]["images"].values()),
+    "classes": metadata["labels"],
+    "train_images": metadata["train_images"],
+    "validation_images": metadata["validation_images"],
+    "held_out_images": len(held_out),
+    "init": args.init,
+    "wall_seconds": round(wall, 1),
+    "train_seconds": metadata["train_seconds"],
+    "epochs": metadata["epochs"],
+    "mnist_ratio": metadata["data"]["mnist"]["ratio"],
+    "before": before,
+    "after": after,
+    "runtime_held_out": exported,
+    "export_mnist_parity": {
+        fmt: {k: parity[fmt][k] for k in ("accuracy", "top1_agreement", "failed")} for fmt in parity
+    },
 }
 Path(__file__).with_name("finetune.json").write_text(json.dumps(result, indent=2) + "\n")
 print(json.dumps(result, indent=2))
-print(f"\n{result['user_images']} user images, {args.init} start: train-cnn took {wall:.0f} s "
-      f"(training {metadata['train_seconds']:.0f} s)")
-print(f"held-out display images ({len(held_out)}): {before['held_out']:.1%} -> {after['held_out']:.1%} "
-      f"(digits only {before['held_out_digits_only']:.1%} -> {after['held_out_digits_only']:.1%}); "
-      f"int8 ONNX through the runtime {exported['onnx-int8']:.1%}")
+print(
+    f"\n{result['user_images']} user images, {args.init} start: train-cnn took {wall:.0f} s "
+    f"(training {metadata['train_seconds']:.0f} s)"
+)
+print(
+    f"held-out display images ({len(held_out)}): {before['held_out']:.1%} -> {after['held_out']:.1%} "
+    f"(digits only {before['held_out_digits_only']:.1%} -> {after['held_out_digits_only']:.1%}); "
+    f"int8 ONNX through the runtime {exported['onnx-int8']:.1%}"
+)
 print(f"MNIST test: {before['mnist_test']:.2%} -> {after['mnist_test']:.2%}")

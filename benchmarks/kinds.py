@@ -35,8 +35,9 @@ def held_out_digits(split: str) -> tuple[np.ndarray, np.ndarray]:
     return mnist.x_train[picks], mnist.y_train[picks]
 
 
-def by_kind(probabilities: Callable[[np.ndarray], np.ndarray], images: np.ndarray, labels: np.ndarray,
-            count: int) -> dict:
+def by_kind(
+    probabilities: Callable[[np.ndarray], np.ndarray], images: np.ndarray, labels: np.ndarray, count: int
+) -> dict:
     """Accuracy, tensor accuracy and top confusions per kind; `probabilities` maps uint8
     (N, 28, 28) frames to (N, 10), so a Keras model and a runtime model are measured alike."""
     tensor_right = probabilities(images[:count]).argmax(1) == labels[:count]
@@ -52,9 +53,12 @@ def by_kind(probabilities: Callable[[np.ndarray], np.ndarray], images: np.ndarra
             if digit != item.label:
                 confusions[kind][f"{item.label}->{digit}"] += 1
         for kind, oks in per_kind.items():
-            report[kind] = {"images": len(oks), "accuracy": float(np.mean(oks)),
-                            "tensor_accuracy": float(np.mean(tensor[kind])),
-                            "confusions": dict(confusions[kind].most_common(5))}
+            report[kind] = {
+                "images": len(oks),
+                "accuracy": float(np.mean(oks)),
+                "tensor_accuracy": float(np.mean(tensor[kind])),
+                "confusions": dict(confusions[kind].most_common(5)),
+            }
     return report
 
 
@@ -71,11 +75,18 @@ if __name__ == "__main__":
     images, labels = held_out_digits(args.split)
     results = {model: by_kind(DigitReader(model).predict_tensors, images, labels, args.count) for model in args.models}
     kinds = list(next(iter(results.values())))
-    print(f"{args.split} digits, {args.count} images per set; accuracy through the runtime (tensor accuracy of the same digits)")
+    print(
+        f"{args.split} digits, {args.count} images per set; accuracy through the runtime (tensor accuracy of the same digits)"
+    )
     print(f"{'kind':<14}" + "".join(f"{model[-34:]:>36}" for model in args.models))
     for kind in kinds:
-        print(f"{kind:<14}" + "".join(f"{results[m][kind]['accuracy']:>27.1%} ({results[m][kind]['tensor_accuracy']:.1%})"
-                                      for m in args.models))
+        print(
+            f"{kind:<14}"
+            + "".join(
+                f"{results[m][kind]['accuracy']:>27.1%} ({results[m][kind]['tensor_accuracy']:.1%})"
+                for m in args.models
+            )
+        )
     for model in args.models:
         print(model, {kind: r["confusions"] for kind, r in results[model].items() if r["confusions"]})
     if args.json:

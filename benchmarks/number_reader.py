@@ -21,17 +21,18 @@ import os
 import platform
 import sys
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from timing import p50_p99, time_ms
 from tegaki.runtime import DigitReader, Reading, preprocess
 from tegaki.train.mnist import load_mnist
 from tegaki.train.realistic import VARIANTS, realistic_images
 from tegaki.train.realistic_numbers import PAGE_KINDS, hard_pages, numbers
+
+from timing import p50_p99, time_ms
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -39,19 +40,32 @@ parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("--count", type=int, default=1000, help="composed numbers, and single-digit images per set")
 parser.add_argument("--repeats", type=int, default=300)
 parser.add_argument("--latency-only", action="store_true", help="print section 3 only; write nothing")
-parser.add_argument("--split", choices=("test", "train"), default="test",
-                    help="MNIST digits the images are made of: tune on train, report on test (writes nothing)")
+parser.add_argument(
+    "--split",
+    choices=("test", "train"),
+    default="test",
+    help="MNIST digits the images are made of: tune on train, report on test (writes nothing)",
+)
 args = parser.parse_args()
 
 mnist = load_mnist()
 if args.split == "train":  # for tuning thresholds without looking at the digits reported on
     mnist = dataclasses.replace(mnist, x_test=mnist.x_train, y_test=mnist.y_train)
 reader = DigitReader(threads=1)
-results = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-           "cpu": next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                        if line.startswith("model name")), platform.processor()),
-           "cores": os.cpu_count(), "model": reader.model_path.name,
-           "command": " ".join(["python", "benchmarks/number_reader.py", *sys.argv[1:]])}
+results = {
+    "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    "cpu": next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    ),
+    "cores": os.cpu_count(),
+    "model": reader.model_path.name,
+    "command": " ".join(["python", "benchmarks/number_reader.py", *sys.argv[1:]]),
+}
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -73,24 +87,38 @@ def measure_latency() -> dict:
     buffer = io.BytesIO()
     Image.fromarray(mnist.x_test[0]).save(buffer, format="PNG")
     small = buffer.getvalue()
-    ways = {"28x28 PNG, today (preprocess + predict_tensors)": lambda: reader.predict_tensors(preprocess(small)[None]),
-            "28x28 PNG, one digit (read)": lambda: reader.read(small),
-            "28x28 PNG, number (read_number)": lambda: reader.read_number(small)}
+    ways = {
+        "28x28 PNG, today (preprocess + predict_tensors)": lambda: reader.predict_tensors(preprocess(small)[None]),
+        "28x28 PNG, one digit (read)": lambda: reader.read(small),
+        "28x28 PNG, number (read_number)": lambda: reader.read_number(small),
+    }
     times = {name: [] for name in ways}
     for _ in range(args.repeats * 5):
         for name, way in ways.items():
             times[name].append(time_ms(way, 1, warmup=0)[0])
     latency = {name: p50_p99(np.array(t)) | {"min_ms": round(min(t), 4)} for name, t in times.items()}
-    clean = {n: numbers(mnist.x_test, mnist.y_test, count=20, seed=n, lengths=(n, n), clutter_share=0.0) for n in (1, 2, 4, 8)}
+    clean = {
+        n: numbers(mnist.x_test, mnist.y_test, count=20, seed=n, lengths=(n, n), clutter_share=0.0)
+        for n in (1, 2, 4, 8)
+    }
     for n, items in clean.items():
-        t = np.concatenate([time_ms(lambda: reader.read_number(item.data), max(3, args.repeats // 50), warmup=1)
-                            for item in items])
+        t = np.concatenate(
+            [time_ms(lambda: reader.read_number(item.data), max(3, args.repeats // 50), warmup=1) for item in items]
+        )
         latency[f"clean number, {n} digits (read_number)"] = p50_p99(t)
-    slope = np.polyfit([1, 2, 4, 8], [latency[f"clean number, {n} digits (read_number)"]["p50_ms"] for n in (1, 2, 4, 8)], 1)[0]
+    slope = np.polyfit(
+        [1, 2, 4, 8], [latency[f"clean number, {n} digits (read_number)"]["p50_ms"] for n in (1, 2, 4, 8)], 1
+    )[0]
     latency["extra per digit (slope, ms)"] = round(float(slope), 3)
     for key, value in latency.items():
-        print(f"{key:50} " + (f"{value:8.3f} ms" if isinstance(value, float) else
-                              f"p50 {value['p50_ms']:8.3f} ms" + (f"  min {value['min_ms']:.3f} ms" if "min_ms" in value else "")))
+        print(
+            f"{key:50} "
+            + (
+                f"{value:8.3f} ms"
+                if isinstance(value, float)
+                else f"p50 {value['p50_ms']:8.3f} ms" + (f"  min {value['min_ms']:.3f} ms" if "min_ms" in value else "")
+            )
+        )
     return latency
 
 
@@ -110,7 +138,8 @@ for ok, item in zip(exact, composed):
 digit_errors = sum(edit_distance(got, item.label) for got, item in zip(read, composed))
 digits_total = sum(len(item.label) for item in composed)
 results["numbers"] = {
-    "count": len(composed), "exact": share(exact),
+    "count": len(composed),
+    "exact": share(exact),
     "exact_with_clutter": share([ok for ok, item in zip(exact, composed) if item.clutter]),
     "per_digit": round(1 - digit_errors / digits_total, 4),
     "unreadable_digits": round(sum(got.count("?") for got in read) / digits_total, 4),
@@ -118,19 +147,24 @@ results["numbers"] = {
     "by_length": {n: {"count": len(v), "exact": share(v)} for n, v in sorted(by_length.items())},
     "by_clutter": {k: {"count": len(v), "exact": share(v)} for k, v in sorted(by_clutter.items())},
 }
-print(f"composed numbers: {results['numbers']['exact']:.1%} exact, {results['numbers']['exact_with_clutter']:.1%} "
-      f"with clutter, {results['numbers']['per_digit']:.2%} per digit, "
-      f"{results['numbers']['unreadable_digits']:.2%} digits '?'", flush=True)
+print(
+    f"composed numbers: {results['numbers']['exact']:.1%} exact, {results['numbers']['exact_with_clutter']:.1%} "
+    f"with clutter, {results['numbers']['per_digit']:.2%} per digit, "
+    f"{results['numbers']['unreadable_digits']:.2%} digits '?'",
+    flush=True,
+)
 for n, v in results["numbers"]["by_length"].items():
     print(f"  {n} digits: {v['exact']:.1%} of {v['count']}")
 for k, v in results["numbers"]["by_clutter"].items():
     print(f"  {k:10}: {v['exact']:.1%} of {v['count']}")
 
 # 2. single digits, hard and ordinary kinds, against the model on the same tensors
-tensor_ok = reader.predict_tensors(mnist.x_test[:args.count]).argmax(1) == mnist.y_test[:args.count]
+tensor_ok = reader.predict_tensors(mnist.x_test[: args.count]).argmax(1) == mnist.y_test[: args.count]
 singles = {}
-for name, made, kinds in (("hard pages", hard_pages(mnist.x_test, mnist.y_test, count=args.count), len(PAGE_KINDS)),
-                          ("realistic.py", realistic_images(mnist.x_test, mnist.y_test, count=args.count), len(VARIANTS))):
+for name, made, _kinds in (
+    ("hard pages", hard_pages(mnist.x_test, mnist.y_test, count=args.count), len(PAGE_KINDS)),
+    ("realistic.py", realistic_images(mnist.x_test, mnist.y_test, count=args.count), len(VARIANTS)),
+):
     as_number = reader.read_all([item.data for item in made])
     as_single = reader.read_all([item.data for item in made], single=True)
     per_kind = defaultdict(lambda: defaultdict(list))
@@ -140,11 +174,16 @@ for name, made, kinds in (("hard pages", hard_pages(mnist.x_test, mnist.y_test, 
         kind["number"].append(isinstance(number, Reading) and number.number == label)
         kind["single"].append(isinstance(single, Reading) and single.number == label)
         kind["tensor"].append(bool(tensor_ok[index]))
-    singles[name] = {kind: {way: share(oks) for way, oks in ways.items()} | {"count": len(ways["number"])}
-                     for kind, ways in per_kind.items()}
+    singles[name] = {
+        kind: {way: share(oks) for way, oks in ways.items()} | {"count": len(ways["number"])}
+        for kind, ways in per_kind.items()
+    }
     for kind, row in singles[name].items():
-        print(f"{name:12} {kind:14} number reader {row['number']:6.1%}  one-digit {row['single']:6.1%}  "
-              f"tensors {row['tensor']:6.1%}  ({row['count']})", flush=True)
+        print(
+            f"{name:12} {kind:14} number reader {row['number']:6.1%}  one-digit {row['single']:6.1%}  "
+            f"tensors {row['tensor']:6.1%}  ({row['count']})",
+            flush=True,
+        )
 results["single_digits"] = singles
 
 if args.split == "train":

@@ -24,8 +24,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from timing import machine_line, p50_p99
 from tegaki.train.mnist import load_mnist
+
+from timing import machine_line, p50_p99
 
 CLIENTS = (1, 4, 16)
 BIN = Path(sys.executable).parent
@@ -56,6 +57,7 @@ def start_server(log: Path) -> tuple[subprocess.Popen, int, float]:
 
 def load(clients: int, total: int, one_request) -> tuple[float, np.ndarray]:
     """Requests/s and each request's milliseconds for `total` requests from `clients` threads."""
+
     def client(number: int) -> list[float]:
         times, state = [], {}
         for i in range(number, total, clients):
@@ -91,6 +93,7 @@ def main() -> None:
     idle_rss = proc_status(server.pid, "VmRSS")
     rows = []
     try:
+
         def post(i: int, state: dict) -> None:
             connection = state.setdefault("connection", http.client.HTTPConnection("127.0.0.1", port, timeout=60))
             connection.request("POST", "/v1/read", body=pngs[i % len(pngs)], headers={"Content-Type": "image/png"})
@@ -111,8 +114,11 @@ def main() -> None:
 
     def run_process(i: int, state: dict) -> None:
         # /usr/bin/time's own small fork: ru_maxrss of a child forked from this big process would count its pages
-        done = subprocess.run(["/usr/bin/time", "-f", "%M", str(BIN / "edge-predict"), str(workdir / "one.png")],
-                              check=True, capture_output=True)
+        done = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", str(BIN / "edge-predict"), str(workdir / "one.png")],
+            check=True,
+            capture_output=True,
+        )
         process_rss.append(int(done.stderr.split()[-1]) / 1024)
 
     for clients in CLIENTS:
@@ -126,8 +132,10 @@ def main() -> None:
     for name, clients, rate, times in rows:
         count = args.requests if name == "edge-serve" else args.process_requests
         print(f"| {name} | {clients} | {count} | {rate:,.1f} | {times['p50_ms']:.2f} | {times['p99_ms']:.2f} |")
-    print(f"\nedge-serve: start-up to first answer {start_s:.2f} s; RSS idle {idle_rss:.1f} MiB, "
-          f"peak {peak_rss:.1f} MiB; edge-predict: peak RSS of one process {process_peak:.1f} MiB")
+    print(
+        f"\nedge-serve: start-up to first answer {start_s:.2f} s; RSS idle {idle_rss:.1f} MiB, "
+        f"peak {peak_rss:.1f} MiB; edge-predict: peak RSS of one process {process_peak:.1f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -27,15 +27,20 @@ from pathlib import Path
 from timing import machine_line
 
 STACKS = {
-    "aiohttp": (["aiohttp"], """
+    "aiohttp": (
+        ["aiohttp"],
+        """
         from aiohttp import web
         async def healthz(request):
             return web.json_response({"status": "ok"})
         app = web.Application()
         app.router.add_get("/healthz", healthz)
         web.run_app(app, host="127.0.0.1", port=PORT, print=None, access_log=None)
-    """),
-    "uvicorn+starlette": (["uvicorn", "starlette", "python-multipart"], """
+    """,
+    ),
+    "uvicorn+starlette": (
+        ["uvicorn", "starlette", "python-multipart"],
+        """
         import uvicorn
         from starlette.applications import Starlette
         from starlette.responses import JSONResponse
@@ -44,8 +49,11 @@ STACKS = {
             return JSONResponse({"status": "ok"})
         app = Starlette(routes=[Route("/healthz", healthz)])
         uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning", access_log=False)
-    """),
-    "hypercorn+starlette": (["hypercorn", "starlette", "python-multipart"], """
+    """,
+    ),
+    "hypercorn+starlette": (
+        ["hypercorn", "starlette", "python-multipart"],
+        """
         import asyncio
         from hypercorn.asyncio import serve
         from hypercorn.config import Config
@@ -58,7 +66,8 @@ STACKS = {
         config.bind = [f"127.0.0.1:{PORT}"]
         config.loglevel = "WARNING"
         asyncio.run(serve(Starlette(routes=[Route("/healthz", healthz)]), config))
-    """),
+    """,
+    ),
 }
 
 
@@ -92,15 +101,29 @@ def client(port: int, requests: int) -> None:
 def measure(name: str, packages: list[str], source: str, root: Path) -> dict:
     target = root / name
     if not target.exists():
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        "--target", str(target), *packages], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--target",
+                str(target),
+                *packages,
+            ],
+            check=True,
+        )
     size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file()) / 2**20
     env = {**os.environ, "PYTHONPATH": str(target), "PYTHONDONTWRITEBYTECODE": "0"}
     script = root / f"app-{name}.py"  # not `aiohttp.py`: it would shadow the package
     imports = [line.strip() for line in textwrap.dedent(source).splitlines() if line.startswith(("import", "from"))]
     subprocess.run([sys.executable, "-c", "\n".join(imports)], env=env, check=True)  # write .pyc first
     import_s = statistics.median(
-        _timed(lambda: subprocess.run([sys.executable, "-c", "\n".join(imports)], env=env, check=True)) for _ in range(5))
+        _timed(lambda: subprocess.run([sys.executable, "-c", "\n".join(imports)], env=env, check=True))
+        for _ in range(5)
+    )
     starts, idles, peaks = [], [], []
     for _ in range(3):
         port = free_port()
@@ -114,7 +137,7 @@ def measure(name: str, packages: list[str], source: str, root: Path) -> dict:
                     break
                 except OSError:
                     if server.poll() is not None:
-                        raise SystemExit(f"{name}: the server exited with status {server.returncode}")
+                        raise SystemExit(f"{name}: the server exited with status {server.returncode}") from None
                     time.sleep(0.005)
             starts.append(time.perf_counter() - started)
             time.sleep(0.5)
@@ -125,9 +148,15 @@ def measure(name: str, packages: list[str], source: str, root: Path) -> dict:
         finally:
             server.terminate()
             server.wait(10)
-    return {"stack": name, "packages": " ".join(packages), "installed_mib": size, "import_s": import_s,
-            "start_s": statistics.median(starts), "idle_rss_mib": statistics.median(idles),
-            "loaded_rss_mib": statistics.median(peaks)}
+    return {
+        "stack": name,
+        "packages": " ".join(packages),
+        "installed_mib": size,
+        "import_s": import_s,
+        "start_s": statistics.median(starts),
+        "idle_rss_mib": statistics.median(idles),
+        "loaded_rss_mib": statistics.median(peaks),
+    }
 
 
 def _timed(function) -> float:
@@ -152,8 +181,10 @@ def main() -> None:
     print("| stack | installed | import | start-up to first answer | RSS idle | RSS after 2,000 requests |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
-        print(f"| {row['stack']} ({row['packages']}) | {row['installed_mib']:.1f} MiB | {row['import_s'] * 1000:.0f} ms "
-              f"| {row['start_s'] * 1000:.0f} ms | {row['idle_rss_mib']:.1f} MiB | {row['loaded_rss_mib']:.1f} MiB |")
+        print(
+            f"| {row['stack']} ({row['packages']}) | {row['installed_mib']:.1f} MiB | {row['import_s'] * 1000:.0f} ms "
+            f"| {row['start_s'] * 1000:.0f} ms | {row['idle_rss_mib']:.1f} MiB | {row['loaded_rss_mib']:.1f} MiB |"
+        )
 
 
 if __name__ == "__main__":

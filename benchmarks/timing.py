@@ -3,7 +3,7 @@
 import os
 import platform
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +22,23 @@ def time_ms(function, repeats: int, warmup: int = 5) -> np.ndarray:
 
 
 def p50_p99(times_ms: np.ndarray) -> dict[str, float]:
-    return {"p50_ms": round(float(np.percentile(times_ms, 50)), 4), "p99_ms": round(float(np.percentile(times_ms, 99)), 4)}
+    return {
+        "p50_ms": round(float(np.percentile(times_ms, 50)), 4),
+        "p99_ms": round(float(np.percentile(times_ms, 99)), 4),
+    }
 
 
 def machine_line(load_before: float) -> str:
     """Date, CPU, cores, Python and how busy the (shared) machine was: the line a table needs."""
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return (f"{datetime.now(timezone.utc):%Y-%m-%d}, {cpu} ({platform.machine()}), {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}, load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return (
+        f"{datetime.now(UTC):%Y-%m-%d}, {cpu} ({platform.machine()}), {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    )

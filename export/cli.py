@@ -17,22 +17,31 @@ def print_table(reports: list[dict]) -> None:
     print(f"{'format':<12} {'size':>10} {'accuracy':>9} {'agreement':>10} {'max diff':>9} {'secs':>6}  result")
     for r in reports:
         result = "ok" if not r["failed"] else "FAILED: " + "; ".join(r["failed"])
-        print(f"{r['format']:<12} {r['bytes']:>10,} {r['accuracy']:>9.2%} {r['top1_agreement']:>10.2%} "
-              f"{r['max_abs_diff']:>9.1e} {r['export_seconds']:>6.1f}  {result}")
+        print(
+            f"{r['format']:<12} {r['bytes']:>10,} {r['accuracy']:>9.2%} {r['top1_agreement']:>10.2%} "
+            f"{r['max_abs_diff']:>9.1e} {r['export_seconds']:>6.1f}  {result}"
+        )
 
 
-@app.command(help="Convert a trained .keras model to ONNX / TFLite files, check each against the "
-                  "Keras model on MNIST test images, and write the files that pass, their "
-                  "metadata and parity.json.")
+@app.command(
+    help="Convert a trained .keras model to ONNX / TFLite files, check each against the "
+    "Keras model on MNIST test images, and write the files that pass, their "
+    "metadata and parity.json."
+)
 def export_cnn(
     model: Annotated[Path, typer.Argument(metavar="MODEL", help="the .keras file train-cnn wrote")],
-    format: Annotated[list[str], typer.Option("--format", "-f", help="one of: all, " + ", ".join(FORMATS)
-                                              + " (repeat for several)")] = ["all"],
+    format: Annotated[
+        list[str], typer.Option("--format", "-f", help="one of: all, " + ", ".join(FORMATS) + " (repeat for several)")
+    ] = ["all"],  # noqa: B006 (Typer reads the default, never mutates it)
     out: Annotated[Path | None, typer.Option(help="output folder [default: the model's folder]")] = None,
     name: Annotated[str | None, typer.Option(help="base file name [default: the architecture]")] = None,
     opset: Annotated[int, typer.Option(min=13, max=21, help="ONNX opset")] = DEFAULT_OPSET,
-    parity_images: Annotated[int, typer.Option(min=100, max=PARITY_IMAGES, help="MNIST test images for the parity checks")] = PARITY_IMAGES,
-    data: Annotated[Path | None, typer.Option(help="MNIST folder or mnist.npz [default: $TEGAKI_MNIST, the Keras cache, download]")] = None,
+    parity_images: Annotated[
+        int, typer.Option(min=100, max=PARITY_IMAGES, help="MNIST test images for the parity checks")
+    ] = PARITY_IMAGES,
+    data: Annotated[
+        Path | None, typer.Option(help="MNIST folder or mnist.npz [default: $TEGAKI_MNIST, the Keras cache, download]")
+    ] = None,
 ) -> None:
     unknown = [f for f in format if f != "all" and f not in FORMATS]
     if unknown:

@@ -36,7 +36,7 @@ def to_onnx(model: keras.Model, opset: int = DEFAULT_OPSET) -> onnx.ModelProto:
 
 class _Calibration(CalibrationDataReader):
     def __init__(self, images: np.ndarray, batch: int = 100):
-        self._batches = iter([{INPUT_NAME: images[i:i + batch]} for i in range(0, len(images), batch)])
+        self._batches = iter([{INPUT_NAME: images[i : i + batch]} for i in range(0, len(images), batch)])
 
     def get_next(self):
         return next(self._batches, None)
@@ -45,6 +45,7 @@ class _Calibration(CalibrationDataReader):
 @dataclass(frozen=True)
 class Int8Scheme:
     """How onnxruntime's static quantizer stores activations and weights."""
+
     activations: QuantType
     weights: QuantType
     reduce_range: bool = False  # 7-bit weights
@@ -64,8 +65,9 @@ INT8_SCHEMES = {
 DEFAULT_INT8_SCHEME = "u8u8"
 
 
-def to_onnx_int8(float_model: onnx.ModelProto, calibration: np.ndarray,
-                 scheme: str = DEFAULT_INT8_SCHEME) -> onnx.ModelProto:
+def to_onnx_int8(
+    float_model: onnx.ModelProto, calibration: np.ndarray, scheme: str = DEFAULT_INT8_SCHEME
+) -> onnx.ModelProto:
     """Static QDQ quantization: 8-bit weights (per channel) and activations, calibrated on
     `calibration` images. QDQ keeps the graph standard ONNX that any runtime can read."""
     chosen = INT8_SCHEMES[scheme]
@@ -73,9 +75,16 @@ def to_onnx_int8(float_model: onnx.ModelProto, calibration: np.ndarray,
         float_path, prepared, quantized = Path(tmp, "float.onnx"), Path(tmp, "prep.onnx"), Path(tmp, "int8.onnx")
         onnx.save(float_model, float_path)
         quant_pre_process(str(float_path), str(prepared), skip_symbolic_shape=True)
-        quantize_static(str(prepared), str(quantized), _Calibration(calibration),
-                        quant_format=QuantFormat.QDQ, per_channel=True, reduce_range=chosen.reduce_range,
-                        activation_type=chosen.activations, weight_type=chosen.weights)
+        quantize_static(
+            str(prepared),
+            str(quantized),
+            _Calibration(calibration),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            reduce_range=chosen.reduce_range,
+            activation_type=chosen.activations,
+            weight_type=chosen.weights,
+        )
         proto = onnx.load(quantized)
     onnx.checker.check_model(proto, full_check=True)
     return proto
@@ -90,7 +99,7 @@ def to_tflite(model: keras.Model, kind: str, representative: np.ndarray | None =
         converter.target_spec.supported_types = [tf.float16]
     elif kind == "int8":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: ([representative[i:i + 1]] for i in range(len(representative)))
+        converter.representative_dataset = lambda: ([representative[i : i + 1]] for i in range(len(representative)))
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         # int8 I/O: the input scale 1/255 with zero point -128 holds every uint8 pixel exactly,
         # and integer-only targets (microcontrollers, NPUs) need no float at the edges.

@@ -9,7 +9,7 @@ import hashlib
 import json
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import keras
@@ -31,8 +31,6 @@ QUANTIZED_MAX_ACCURACY_DROP = 0.002  # 0.2 percentage points
 CALIBRATION_PER_CLASS = 100  # 1,000 representative images, every digit equally
 
 
-
-
 def calibration_images(mnist: Mnist, per_class: int = CALIBRATION_PER_CLASS, seed: int = 0) -> np.ndarray:
     """A class-balanced, seeded sample of training images for quantization ranges."""
     rng = np.random.default_rng(seed)
@@ -52,15 +50,19 @@ def parity(fmt: Format, probabilities: np.ndarray, keras_probabilities: np.ndarr
     }
     if fmt.quantized:
         checks = {
-            f"top-1 agreement {figures['top1_agreement']:.2%} < {QUANTIZED_MIN_AGREEMENT:.1%}":
-                figures["top1_agreement"] >= QUANTIZED_MIN_AGREEMENT,
-            f"accuracy {figures['accuracy']:.2%} is more than 0.2 points from Keras's {figures['keras_accuracy']:.2%}":
-                abs(figures["accuracy"] - figures["keras_accuracy"]) <= QUANTIZED_MAX_ACCURACY_DROP + 1e-9,
+            f"top-1 agreement {figures['top1_agreement']:.2%} < {QUANTIZED_MIN_AGREEMENT:.1%}": figures[
+                "top1_agreement"
+            ]
+            >= QUANTIZED_MIN_AGREEMENT,
+            f"accuracy {figures['accuracy']:.2%} is more than 0.2 points from Keras's {figures['keras_accuracy']:.2%}": abs(
+                figures["accuracy"] - figures["keras_accuracy"]
+            )
+            <= QUANTIZED_MAX_ACCURACY_DROP + 1e-9,
         }
     else:
         checks = {
-            f"max abs diff {figures['max_abs_diff']:.2e} > {FLOAT_MAX_ABS_DIFF:.0e}":
-                figures["max_abs_diff"] <= FLOAT_MAX_ABS_DIFF,
+            f"max abs diff {figures['max_abs_diff']:.2e} > {FLOAT_MAX_ABS_DIFF:.0e}": figures["max_abs_diff"]
+            <= FLOAT_MAX_ABS_DIFF,
             f"top-1 differs from Keras on {int(np.sum(top1 != keras_top1))} images": figures["top1_agreement"] == 1.0,
         }
     figures["failed"] = [name for name, ok in checks.items() if not ok]
@@ -81,8 +83,18 @@ def _training_metadata(model_path: Path) -> dict:
 
 
 def _training_summary(training: dict) -> dict:
-    keep = ("architecture", "parameters", "epochs", "seed", "test", "data", "fine_tuning", "command", "created",
-            "versions")
+    keep = (
+        "architecture",
+        "parameters",
+        "epochs",
+        "seed",
+        "test",
+        "data",
+        "fine_tuning",
+        "command",
+        "created",
+        "versions",
+    )
     return {key: training[key] for key in keep if key in training}
 
 
@@ -92,9 +104,11 @@ def model_labels(model: keras.Model, training: dict, model_path: Path) -> tuple[
     labels 0-9 stay its class indices and the MNIST parity checks hold for it unchanged."""
     labels = tuple(training.get("labels", LABELS))
     outputs = model.outputs[0].shape[-1]
-    if len(labels) != outputs or labels[:len(LABELS)] != LABELS:
-        raise ExportError(f"{model_path}: {outputs} outputs but labels {list(labels)} in {METADATA_FILE}; "
-                          "expected the digits 0-9 first, one label per output")
+    if len(labels) != outputs or labels[: len(LABELS)] != LABELS:
+        raise ExportError(
+            f"{model_path}: {outputs} outputs but labels {list(labels)} in {METADATA_FILE}; "
+            "expected the digits 0-9 first, one label per output"
+        )
     return labels
 
 
@@ -111,8 +125,15 @@ def load_keras_model(path: Path) -> keras.Model:
         raise ExportError(f"{path}: not a Keras model ({str(error).strip().splitlines()[0][:160]})") from None
 
 
-def export_model(model_path: Path, formats: list[str], out: Path, data: Path | None = None,
-                 parity_images: int = PARITY_IMAGES, opset: int = DEFAULT_OPSET, name: str | None = None) -> list[dict]:
+def export_model(
+    model_path: Path,
+    formats: list[str],
+    out: Path,
+    data: Path | None = None,
+    parity_images: int = PARITY_IMAGES,
+    opset: int = DEFAULT_OPSET,
+    name: str | None = None,
+) -> list[dict]:
     """Export `formats`; return one report per format (written files and parity figures)."""
     model_path = Path(model_path)
     model = load_keras_model(model_path)
@@ -133,21 +154,41 @@ def export_model(model_path: Path, formats: list[str], out: Path, data: Path | N
                 break
 
 
-def _export_into(model, model_path: Path, training: dict, classes: tuple[str, ...], name: str, formats: list[str], out: Path,
-                 data: Path | None, parity_images: int, opset: int) -> list[dict]:
+def _export_into(
+    model,
+    model_path: Path,
+    training: dict,
+    classes: tuple[str, ...],
+    name: str,
+    formats: list[str],
+    out: Path,
+    data: Path | None,
+    parity_images: int,
+    opset: int,
+) -> list[dict]:
     mnist = load_mnist(data)
     images, labels = to_model_input(mnist.x_test[:parity_images]), mnist.y_test[:parity_images]
     keras_probabilities = model.predict(images, batch_size=1000, verbose=0)
     calibration = calibration_images(mnist)
-    print(f"parity set: {len(labels)} MNIST test images from {mnist.source}; "
-          f"Keras accuracy {np.mean(keras_probabilities.argmax(1) == labels):.2%}"
-          + (f" (all {len(classes)} classes compete: {', '.join(classes[len(LABELS):])} too)"
-             if len(classes) > len(LABELS) else ""))
+    print(
+        f"parity set: {len(labels)} MNIST test images from {mnist.source}; "
+        f"Keras accuracy {np.mean(keras_probabilities.argmax(1) == labels):.2%}"
+        + (
+            f" (all {len(classes)} classes compete: {', '.join(classes[len(LABELS) :])} too)"
+            if len(classes) > len(LABELS)
+            else ""
+        )
+    )
 
     common = {
         "labels": list(classes),
         "input": INPUT_CONTRACT,
-        "output": {"name": OUTPUT_NAME, "shape": [None, len(classes)], "dtype": "float32", "meaning": "softmax probabilities"},
+        "output": {
+            "name": OUTPUT_NAME,
+            "shape": [None, len(classes)],
+            "dtype": "float32",
+            "meaning": "softmax probabilities",
+        },
         "source_model": {"file": model_path.name, "sha256": _file_sha256(model_path)},
         "training": training,
         "export_versions": library_versions(),
@@ -163,12 +204,21 @@ def _export_into(model, model_path: Path, training: dict, classes: tuple[str, ..
             content = to_onnx_int8(float_onnx, calibration) if fmt.quantized else float_onnx
         seconds = time.perf_counter() - started
         target = out / f"{name}{fmt.suffix}"
-        report = {"format": fmt.name, "description": fmt.description, "file": str(target), "export_seconds": round(seconds, 2)}
+        report = {
+            "format": fmt.name,
+            "description": fmt.description,
+            "file": str(target),
+            "export_seconds": round(seconds, 2),
+        }
         report.update(_check(fmt, content, target, images, labels, keras_probabilities, classes))
         if not report["failed"]:
-            metadata = {"format": fmt.name, "description": fmt.description, **common,
-                        "parity": {k: v for k, v in report.items() if k not in ("file", "failed", "description")},
-                        "exported": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            metadata = {
+                "format": fmt.name,
+                "description": fmt.description,
+                **common,
+                "parity": {k: v for k, v in report.items() if k not in ("file", "failed", "description")},
+                "exported": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
             _write(content, target, metadata)
             report["bytes"] = target.stat().st_size
         reports.append(report)
@@ -183,7 +233,7 @@ def _check(fmt: Format, content, target: Path, images, labels, keras_probabiliti
         # with its labels, which the runtime checks against the outputs (11 for a model with `minus`)
         _write(content, path, {"description": fmt.description, "labels": list(classes)})
         runner = load_model(path)
-        probabilities = np.concatenate([runner.predict(images[i:i + 1000]) for i in range(0, len(images), 1000)])
+        probabilities = np.concatenate([runner.predict(images[i : i + 1000]) for i in range(0, len(images), 1000)])
         size = path.stat().st_size
     return {"bytes": size, **parity(fmt, probabilities, keras_probabilities, labels)}
 

@@ -20,10 +20,15 @@ class Format:
     tflite_kind: str | None = None  # float32, float16 or int8 for TFLite; None: ONNX
 
 
-FORMATS = {f.name: f for f in [
-    Format("onnx", ".onnx", False, "ONNX float32"),
-    Format("onnx-int8", "-int8.onnx", True, "ONNX int8 (static QDQ, u8 activations and per-channel u8 weights)"),
-    Format("tflite", ".tflite", False, "TFLite float32", tflite_kind="float32"),
-    Format("tflite-fp16", "-fp16.tflite", True, "TFLite float16 weights, float32 maths", tflite_kind="float16"),
-    Format("tflite-int8", "-int8.tflite", True, "TFLite full-integer int8, int8 input and output", tflite_kind="int8"),
-]}
+FORMATS = {
+    f.name: f
+    for f in [
+        Format("onnx", ".onnx", False, "ONNX float32"),
+        Format("onnx-int8", "-int8.onnx", True, "ONNX int8 (static QDQ, u8 activations and per-channel u8 weights)"),
+        Format("tflite", ".tflite", False, "TFLite float32", tflite_kind="float32"),
+        Format("tflite-fp16", "-fp16.tflite", True, "TFLite float16 weights, float32 maths", tflite_kind="float16"),
+        Format(
+            "tflite-int8", "-int8.tflite", True, "TFLite full-integer int8, int8 input and output", tflite_kind="int8"
+        ),
+    ]
+}

@@ -8,4 +8,13 @@ from tegaki.runtime.preprocess import preprocess
 from tegaki.runtime.reader import DigitReader, Prediction, Reading
 from tegaki.runtime.records import reading_record
 
-__all__ = ["DigitReader", "Prediction", "Reading", "reading_record", "preprocess", "TegakiError", "ImageError", "ModelError"]
+__all__ = [
+    "DigitReader",
+    "Prediction",
+    "Reading",
+    "reading_record",
+    "preprocess",
+    "TegakiError",
+    "ImageError",
+    "ModelError",
+]

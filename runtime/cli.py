@@ -44,8 +44,11 @@ def expand(paths: list[str]) -> tuple[list[str], list[str]]:
         if Path(path).is_dir():
             found = folder_images(path)
         elif glob.has_magic(path) and (matches := glob.glob(path)):
-            found = [f for match in sorted(matches) for f in (folder_images(match) if Path(match).is_dir()
-                                                             else [match] if Path(match).is_file() else [])]
+            found = [
+                f
+                for match in sorted(matches)
+                for f in (folder_images(match) if Path(match).is_dir() else [match] if Path(match).is_file() else [])
+            ]
         else:
             inputs.append(path)  # reading it reports what is wrong
             continue
@@ -61,8 +64,11 @@ def folder_images(folder: str) -> list[str]:
     found = []
     for root, folders, files in os.walk(folder):
         folders.sort()
-        found += [path for name in sorted(files) if Path(name).suffix.lower() in IMAGE_SUFFIXES
-                  and os.path.isfile(path := os.path.join(root, name))]
+        found += [
+            path
+            for name in sorted(files)
+            if Path(name).suffix.lower() in IMAGE_SUFFIXES and os.path.isfile(path := os.path.join(root, name))
+        ]
     return found
 
 
@@ -84,8 +90,10 @@ def save_input(folder: Path, path: str, source, reading: Reading, threshold: flo
     stem = "stdin" if path == STDIN else Path(path).stem
     while len(os.fsencode(stem)) > 230:  # room for "-NNNN-boxes.png"
         stem = stem[:-1]
-    files = {".png": png(Image.fromarray(np.hstack([d.image for d in reading.digits]))),
-             "-boxes.png": png(annotated(load_image(source), reading, threshold))}
+    files = {
+        ".png": png(Image.fromarray(np.hstack([d.image for d in reading.digits]))),
+        "-boxes.png": png(annotated(load_image(source), reading, threshold)),
+    }
     for n in itertools.count(1):
         name = stem if n == 1 else f"{stem}-{n}"
         if name in taken:
@@ -126,32 +134,58 @@ def as_json(path: str, reading: Reading, top_k: int, threshold: float, labels: t
     return json.dumps(reading_record(reading, top_k, threshold, labels, path=path), ensure_ascii=False)
 
 
-@app.command(help="Read the handwritten number in each image: photos, scans, canvas PNGs or MNIST-style "
-                  "crops. PATH may be files, folders (their image files, sub-folders included), globs, "
-                  "or - for image bytes on stdin. Prints one line per image: path, number (? for an "
-                  "unreadable digit), confidence of its least sure digit (control characters in a path "
-                  "escaped as \\n, \\t, ...; --json has it exact). Exit status 0: all read; 1: some "
-                  "inputs failed or a folder held no image (named on stderr); 2: usage error or bad "
-                  "model; 74: the results could not be written; 130: interrupted; 141: the output "
-                  "pipe was closed (`| head`).")
+@app.command(
+    help="Read the handwritten number in each image: photos, scans, canvas PNGs or MNIST-style "
+    "crops. PATH may be files, folders (their image files, sub-folders included), globs, "
+    "or - for image bytes on stdin. Prints one line per image: path, number (? for an "
+    "unreadable digit), confidence of its least sure digit (control characters in a path "
+    "escaped as \\n, \\t, ...; --json has it exact). Exit status 0: all read; 1: some "
+    "inputs failed or a folder held no image (named on stderr); 2: usage error or bad "
+    "model; 74: the results could not be written; 130: interrupted; 141: the output "
+    "pipe was closed (`| head`)."
+)
 def edge_predict(
     paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="images, folders, globs or -")],
-    model: Annotated[Path | None, typer.Option(help="an .onnx file (or .tflite with tegaki[tflite]) "
-                                                    "[default: the model shipped with tegaki]")] = None,
-    json_lines: Annotated[bool, typer.Option("--json", help="JSON Lines: path, number, confidence, unsure, "
-                                                            "digits (digit, label, confidence, top_k, box), "
-                                                            "timing_ms; digit, label and top_k for a one-digit image")] = False,
+    model: Annotated[
+        Path | None,
+        typer.Option(help="an .onnx file (or .tflite with tegaki[tflite]) [default: the model shipped with tegaki]"),
+    ] = None,
+    json_lines: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="JSON Lines: path, number, confidence, unsure, "
+            "digits (digit, label, confidence, top_k, box), "
+            "timing_ms; digit, label and top_k for a one-digit image",
+        ),
+    ] = False,
     top_k: Annotated[int, typer.Option(min=1, max=10, help="also show the next most likely digits")] = 1,
-    threshold: Annotated[float, typer.Option(min=0.0, max=1.0, callback=unit_interval,
-                                             help="mark a number unsure when a digit's confidence is below this")] = 0.0,
-    single: Annotated[bool, typer.Option("--single", help="read all ink in each image as one digit "
-                                                          "(an MNIST-style crop)")] = False,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            callback=unit_interval,
+            help="mark a number unsure when a digit's confidence is below this",
+        ),
+    ] = 0.0,
+    single: Annotated[
+        bool, typer.Option("--single", help="read all ink in each image as one digit (an MNIST-style crop)")
+    ] = False,
     max_digits: Annotated[int | None, typer.Option(min=1, help="keep at most this many digits (the tallest)")] = None,
-    save_input_dir: Annotated[Path | None, typer.Option("--save-input", help="write the 28x28 images the model saw "
-                                                        "(NAME.png) and the image with boxes and readings "
-                                                        "(NAME-boxes.png) here; existing files are never "
-                                                        "replaced (a taken name gets -2, -3, ...)")] = None,
-    threads: Annotated[int | None, typer.Option(min=1, max=MAX_THREADS, help="onnxruntime threads [default: all cores]")] = None,
+    save_input_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-input",
+            help="write the 28x28 images the model saw "
+            "(NAME.png) and the image with boxes and readings "
+            "(NAME-boxes.png) here; existing files are never "
+            "replaced (a taken name gets -2, -3, ...)",
+        ),
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option(min=1, max=MAX_THREADS, help="onnxruntime threads [default: all cores]")
+    ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="images per inference call")] = 64,
 ) -> None:
     # This process is the command's own: a bomb's size warning becomes its one-line error.
@@ -173,7 +207,7 @@ def edge_predict(
     failures, saved = len(empty), set()
     with typer.progressbar(length=len(inputs), label="reading", file=sys.stderr, hidden=not show_progress) as bar:
         for start in range(0, len(inputs), batch_size):
-            batch = inputs[start:start + batch_size]
+            batch = inputs[start : start + batch_size]
             sources = [read_source(path) for path in batch]
             try:
                 results = reader.read_all(sources, single, max_digits)
@@ -189,8 +223,10 @@ def edge_predict(
                         save_input(save_input_dir, path, source, result, threshold, saved)
                     except OSError as error:
                         failures += 1
-                        typer.echo(f"{printable(path)}: cannot save its input in {save_input_dir}: "
-                                   f"{error.strerror or error}", err=True)
+                        typer.echo(
+                            f"{printable(path)}: cannot save its input in {save_input_dir}: {error.strerror or error}",
+                            err=True,
+                        )
                 emit(format_line(path, result, top_k, threshold, reader.labels))
             bar.update(len(batch))
     if failures:

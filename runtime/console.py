@@ -54,6 +54,9 @@ def require_modules(modules: list[str], install: str) -> None:
     missing = [name for name in modules if importlib.util.find_spec(name) is None]
     if missing:
         extra = install.removeprefix("tegaki")
-        print(f"{command_name()}: error: needs {', '.join(missing)}; install tegaki with that extra: "
-              f"pip install '{install}' (in a clone of tegaki: pip install '.{extra}')", file=sys.stderr)
+        print(
+            f"{command_name()}: error: needs {', '.join(missing)}; install tegaki with that extra: "
+            f"pip install '{install}' (in a clone of tegaki: pip install '.{extra}')",
+            file=sys.stderr,
+        )
         raise SystemExit(1)

@@ -46,11 +46,15 @@ def _check_metadata(path: Path, metadata: dict, classes: int) -> tuple[str, ...]
     if type(wanted) is not int:
         raise ModelError(f"{path}: preprocessing_version {wanted!r} in its metadata is not an integer")
     if wanted > PREPROCESSING_VERSION:
-        raise ModelError(f"{path}: needs preprocessing version {wanted}; this runtime has "
-                         f"{PREPROCESSING_VERSION} (upgrade tegaki)")
+        raise ModelError(
+            f"{path}: needs preprocessing version {wanted}; this runtime has {PREPROCESSING_VERSION} (upgrade tegaki)"
+        )
     labels = metadata.get("labels", LABELS)
-    if (not isinstance(labels, list | tuple) or len(set(map(str, labels))) != len(labels)
-            or not all(isinstance(label, str) and label.strip() or type(label) is int for label in labels)):
+    if (
+        not isinstance(labels, list | tuple)
+        or len(set(map(str, labels))) != len(labels)
+        or not all(isinstance(label, str) and label.strip() or type(label) is int for label in labels)
+    ):
         raise ModelError(f"{path}: labels {str(labels)[:80]} in its metadata are not a list of distinct class names")
     if len(labels) != classes:
         raise ModelError(f"{path}: {classes} outputs but {len(labels)} labels in its metadata")
@@ -102,9 +106,9 @@ class OnnxModel:
         size = self.fixed_batch
         chunks = []
         for start in range(0, len(batch), size):
-            chunk = batch[start:start + size]
+            chunk = batch[start : start + size]
             padding = np.zeros((size - len(chunk), *chunk.shape[1:]), chunk.dtype)  # the last chunk, filled up
-            chunks.append(self._run(np.concatenate([chunk, padding]))[:len(chunk)])
+            chunks.append(self._run(np.concatenate([chunk, padding]))[: len(chunk)])
         return np.concatenate(chunks) if chunks else self._run(batch)
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
@@ -125,8 +129,9 @@ class TfliteModel:
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
-            raise ModelError(f"{path}: running .tflite files needs ai-edge-litert; "
-                             "install it with: pip install 'tegaki[tflite]'") from None
+            raise ModelError(
+                f"{path}: running .tflite files needs ai-edge-litert; install it with: pip install 'tegaki[tflite]'"
+            ) from None
         self.path = Path(path)
         try:
             self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads)

@@ -68,15 +68,18 @@ def load_image(source: ImageSource) -> Image.Image:
     if isinstance(source, bytes | bytearray | memoryview):
         source = io.BytesIO(source)
     elif not isinstance(source, str | Path | Image.Image) and not hasattr(source, "read"):
-        raise ImageError(f"cannot read a {type(source).__name__}: expected a path, bytes, a binary file, "
-                         "a PIL image or a numpy array")
+        raise ImageError(
+            f"cannot read a {type(source).__name__}: expected a path, bytes, a binary file, "
+            "a PIL image or a numpy array"
+        )
     try:
         # Pillow's own bomb check warns, then raises (DecompressionBombError) from twice its limit.
         # The warning is left to the host's filters: changing them here would not be thread-safe.
         image = source if isinstance(source, Image.Image) else Image.open(source)
         if image.width * image.height > MAX_PIXELS:
-            raise ImageError(f"{prefix}{image.width}x{image.height} pixels is over the "
-                             f"{MAX_PIXELS // 1_000_000} MP limit")
+            raise ImageError(
+                f"{prefix}{image.width}x{image.height} pixels is over the {MAX_PIXELS // 1_000_000} MP limit"
+            )
         if image.format == "JPEG" and image is not source:  # decode at 1/2, 1/4 or 1/8 scale when that is plenty
             image.draft("L" if image.mode in ("L", "RGB") else image.mode, (2 * WORK_SIDE, 2 * WORK_SIDE))
             image.info[DECODE_SCALE] = image.decoderconfig[0] if image.decoderconfig else 1
@@ -179,7 +182,9 @@ def _filter(values: np.ndarray, window: int, reduce: np.ufunc) -> np.ndarray:
     for axis in (0, 1):
         size, span = values.shape[axis], 1
         while 2 * span <= window:  # padded[i] now reduces `span` pixels from i
-            padded = reduce(padded.take(range(padded.shape[axis] - span), axis), padded.take(range(span, padded.shape[axis]), axis))
+            padded = reduce(
+                padded.take(range(padded.shape[axis] - span), axis), padded.take(range(span, padded.shape[axis]), axis)
+            )
             span *= 2
         padded = reduce(padded.take(range(size), axis), padded.take(range(window - span, window - span + size), axis))
     return padded
@@ -197,7 +202,9 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
     small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
     small = np.asarray(Image.fromarray(gray).resize(small_size, Image.Resampling.BOX), dtype=np.float32)
     opened = _filter(_filter(small, BACKGROUND_WINDOW, np.minimum), BACKGROUND_WINDOW, np.maximum)
-    background = np.asarray(Image.fromarray(opened).resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
+    background = np.asarray(
+        Image.fromarray(opened).resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32
+    )
     ink = np.clip(gray - background, 0.0, 1.0)
     peak = float(np.percentile(ink, 99.9)) if ink.size >= 1000 else float(ink.max())
     if peak < MIN_CONTRAST:
@@ -233,7 +240,7 @@ def frame_digit(ink: np.ndarray) -> np.ndarray:
     y = int(np.clip(round(centre - centre_row), 0, IMAGE_SIZE - digit.shape[0]))
     x = int(np.clip(round(centre - centre_col), 0, IMAGE_SIZE - digit.shape[1]))
     frame = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
-    frame[y:y + digit.shape[0], x:x + digit.shape[1]] = np.round(digit).astype(np.uint8)
+    frame[y : y + digit.shape[0], x : x + digit.shape[1]] = np.round(digit).astype(np.uint8)
     return frame
 
 

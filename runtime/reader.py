@@ -22,11 +22,20 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
 from tegaki.runtime.contract import to_model_input
 from tegaki.runtime.errors import ImageError, ModelError
 from tegaki.runtime.models import load_model
-from tegaki.runtime.preprocess import (DECODE_SCALE, ImageSource, errors_of, frame_digit, ink_map, load_image,
-                                       to_grayscale, working_image)
+from tegaki.runtime.preprocess import (
+    DECODE_SCALE,
+    ImageSource,
+    errors_of,
+    frame_digit,
+    ink_map,
+    load_image,
+    to_grayscale,
+    working_image,
+)
 from tegaki.runtime.segment import find_components, split_wide
 
 DEFAULT_MODEL = "edge-int8.onnx"  # in tegaki.assets; see assets/README.md for how it was made
@@ -46,6 +55,7 @@ def digit_of(label: str) -> int | None:
 class Prediction:
     """One digit (or a fine-tuned model's other class): what the model read, how sure it is,
     and where it is."""
+
     digit: int | None  # the model's answer; None when the winning class is not a digit ("minus"...)
     confidence: float  # the winning class's probability
     probabilities: np.ndarray = field(repr=False)  # (classes,) float32, index = class; digits first
@@ -71,6 +81,7 @@ class Prediction:
 @dataclass(frozen=True)
 class Reading:
     """The digits found in one image, left to right: a number such as "40371" or "4?371"."""
+
     digits: tuple[Prediction, ...]
     preprocess_ms: float = 0.0  # decode, preprocessing and finding the digits
     inference_ms: float = 0.0  # this image's share of its batch's inference
@@ -92,6 +103,7 @@ class Reading:
 @dataclass(frozen=True)
 class _Found:
     """An image's digits before inference: frames for the model, boxes, shape verdicts."""
+
     frames: list[np.ndarray]
     boxes: list[tuple[int, int, int, int]]
     plausible: list[bool]
@@ -124,8 +136,9 @@ class DigitReader:
         for result in self.read_all(images, single=True):
             if isinstance(result, ImageError):
                 raise result
-            predictions.append(replace(result.digits[0], preprocess_ms=result.preprocess_ms,
-                                       inference_ms=result.inference_ms))
+            predictions.append(
+                replace(result.digits[0], preprocess_ms=result.preprocess_ms, inference_ms=result.inference_ms)
+            )
         return predictions
 
     def read_number(self, image: ImageSource, max_digits: int | None = None) -> Reading:
@@ -136,8 +149,9 @@ class DigitReader:
             raise result
         return result
 
-    def read_all(self, images: Sequence[ImageSource], single: bool = False,
-                 max_digits: int | None = None) -> list[Reading | ImageError]:
+    def read_all(
+        self, images: Sequence[ImageSource], single: bool = False, max_digits: int | None = None
+    ) -> list[Reading | ImageError]:
         """Read several images with one inference call: a Reading or the ImageError that
         input raised, one per input and in order. `single` reads each image as one digit
         (as `read` does)."""
@@ -157,8 +171,17 @@ class DigitReader:
             for frame, box, plausible, p in zip(item.frames, item.boxes, item.plausible, probabilities[start:]):
                 readable = single or (plausible and float(p.max()) >= MIN_CONFIDENCE)
                 label = self.labels[int(p.argmax())]
-                digits.append(Prediction(digit=digit_of(label), confidence=float(p.max()), probabilities=p,
-                                         image=frame, box=box, readable=readable, label=label))
+                digits.append(
+                    Prediction(
+                        digit=digit_of(label),
+                        confidence=float(p.max()),
+                        probabilities=p,
+                        image=frame,
+                        box=box,
+                        readable=readable,
+                        label=label,
+                    )
+                )
             start += len(item.frames)
             results.append(Reading(tuple(digits), item.preprocess_ms, per_frame_ms * len(item.frames)))
         return results
@@ -173,11 +196,18 @@ class DigitReader:
                 ink = ink_map(to_grayscale(work))
                 if single:
                     rows, cols = np.nonzero(ink)
-                    boxes, plausible = [(int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1)], [True]
+                    boxes, plausible = (
+                        [(int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1)],
+                        [True],
+                    )
                     frames = [frame_digit(ink)]
                 else:
                     groups, reference = find_components(ink)
-                    groups = [piece for group in groups for piece in split_wide(ink, group, frame_digit, self._classify, reference)]
+                    groups = [
+                        piece
+                        for group in groups
+                        for piece in split_wide(ink, group, frame_digit, self._classify, reference)
+                    ]
                     if not groups:
                         raise ImageError("no digit found")
                     if max_digits is not None and len(groups) > max_digits:

@@ -10,8 +10,9 @@ from tegaki.runtime.reader import Prediction, Reading, digit_of
 ANNOTATED_SIDE = 1024  # annotated pictures are reduced to this longest side
 
 
-def reading_record(reading: Reading, top_k: int = 1, threshold: float = 0.0, labels: tuple[str, ...] = LABELS,
-                   **first) -> dict:
+def reading_record(
+    reading: Reading, top_k: int = 1, threshold: float = 0.0, labels: tuple[str, ...] = LABELS, **first
+) -> dict:
     """The JSON-ready record of one image's reading; `first` items (e.g. path=...) lead it;
     `labels` names the model's classes (DigitReader.labels; a fine-tuned model may add some).
 
@@ -19,8 +20,12 @@ def reading_record(reading: Reading, top_k: int = 1, threshold: float = 0.0, lab
     below `threshold`. A one-digit image also keeps the one-digit record's `digit` and
     `top_k`, so that readers of the old record keep working."""
     digits = [_digit_record(d, top_k, threshold, labels) for d in reading.digits]
-    record = {**first, "number": reading.number, "confidence": round(reading.confidence, 6),
-              "unsure": reading.unsure(threshold)}
+    record = {
+        **first,
+        "number": reading.number,
+        "confidence": round(reading.confidence, 6),
+        "unsure": reading.unsure(threshold),
+    }
     if len(digits) == 1:
         record.update(digit=digits[0]["digit"], label=digits[0]["label"], top_k=digits[0]["top_k"])
     record["digits"] = digits
@@ -30,11 +35,17 @@ def reading_record(reading: Reading, top_k: int = 1, threshold: float = 0.0, lab
 
 def _digit_record(p: Prediction, top_k: int, threshold: float, labels: tuple[str, ...]) -> dict:
     # "digit" is null for an unreadable piece and for a class that is not a digit; "label" names every class
-    return {"digit": p.digit if p.readable else None, "label": p.label if p.readable else None,
-            "confidence": round(p.confidence, 6), "unsure": not p.readable or p.confidence < threshold,
-            "top_k": [{"digit": digit_of(labels[i]), "label": labels[i], "probability": round(prob, 6)}
-                      for i, prob in p.top(top_k)],
-            "box": list(p.box) if p.box else None}
+    return {
+        "digit": p.digit if p.readable else None,
+        "label": p.label if p.readable else None,
+        "confidence": round(p.confidence, 6),
+        "unsure": not p.readable or p.confidence < threshold,
+        "top_k": [
+            {"digit": digit_of(labels[i]), "label": labels[i], "probability": round(prob, 6)}
+            for i, prob in p.top(top_k)
+        ],
+        "box": list(p.box) if p.box else None,
+    }
 
 
 def annotated(image: Image.Image, reading: Reading, threshold: float = 0.0) -> Image.Image:

@@ -62,6 +62,7 @@ MAX_FILL = 0.75  # fraction of its box a group may fill: more is a blot, not str
 @dataclass(frozen=True)
 class Component:
     """A group of ink pixels taken for one digit, in working-image pixels."""
+
     box: tuple[int, int, int, int]  # left, top, right, bottom (exclusive)
     mask: np.ndarray  # bool (bottom - top, right - left): which pixels in the box are its ink
     pieces: int = 1  # 8-connected components in the mask
@@ -166,8 +167,11 @@ def _without_flat_lines(parts: list[Component], reference: float) -> list[Compon
     digits, a faint ruled line broken into dashes. Flat parts that share rows and together
     span more than a digit are a line; a 5's cap or a 7's bar alone is narrower."""
     flat = [p for p in parts if p.height <= FLAT * reference and p.width >= 2 * p.height]
-    line = {id(p) for p in flat
-            if sum(q.width for q in flat if q.box[1] < p.box[3] and p.box[1] < q.box[3]) >= FLAT_LINE * reference}
+    line = {
+        id(p)
+        for p in flat
+        if sum(q.width for q in flat if q.box[1] < p.box[3] and p.box[1] < q.box[3]) >= FLAT_LINE * reference
+    }
     return [p for p in parts if id(p) not in line]
 
 
@@ -184,7 +188,7 @@ def _components(labels: np.ndarray, count: int) -> list[Component]:
     np.maximum.at(rights, ids, cols + 1)
     for n in range(1, count + 1):
         box = (int(lefts[n]), int(tops[n]), int(rights[n]), int(bottoms[n]))
-        found.append(Component(box, labels[box[1]:box[3], box[0]:box[2]] == n))
+        found.append(Component(box, labels[box[1] : box[3], box[0] : box[2]] == n))
     return found
 
 
@@ -203,7 +207,7 @@ def _merged(a: Component, b: Component) -> Component:
     right, bottom = max(a.box[2], b.box[2]), max(a.box[3], b.box[3])
     mask = np.zeros((bottom - top, right - left), bool)
     for part in (a, b):
-        mask[part.box[1] - top:part.box[3] - top, part.box[0] - left:part.box[2] - left] |= part.mask
+        mask[part.box[1] - top : part.box[3] - top, part.box[0] - left : part.box[2] - left] |= part.mask
     return Component((left, top, right, bottom), mask, a.pieces + b.pieces)
 
 
@@ -244,14 +248,23 @@ def find_components(ink: np.ndarray) -> tuple[list[Component], float]:
     # step 3: strip straight lines from what is too big for a digit, and look again at what remains
     kept = []
     for part in parts:
-        if part.width > LINE_WIDE * reference or part.height > TALL * reference or any(_encloses(part, q) for q in parts):
+        if (
+            part.width > LINE_WIDE * reference
+            or part.height > TALL * reference
+            or any(_encloses(part, q) for q in parts)
+        ):
             stripped = _without_lines(part.mask, LONG_RUN_H * reference, LONG_RUN_V * reference)
             sub_labels, sub_count = label(stripped)
-            kept += [_shifted(p, part.box[0], part.box[1]) for p in _components(sub_labels, sub_count)
-                     if p.mask.sum() >= SPECK_AREA * largest]
+            kept += [
+                _shifted(p, part.box[0], part.box[1])
+                for p in _components(sub_labels, sub_count)
+                if p.mask.sum() >= SPECK_AREA * largest
+            ]
         else:
             kept.append(part)
-    parts = [p for p in _without_flat_lines(kept, reference) if p.width <= WIDE * reference and p.height <= TALL * reference]
+    parts = [
+        p for p in _without_flat_lines(kept, reference) if p.width <= WIDE * reference and p.height <= TALL * reference
+    ]
     # step 4: merge the parts of one digit, left to right
     parts.sort(key=lambda p: p.box[0])
     groups: list[Component] = []
@@ -275,11 +288,17 @@ def find_components(ink: np.ndarray) -> tuple[list[Component], float]:
 
     def digit_like(group: Component) -> bool:
         overlap = min(group.box[3], anchor.box[3]) - max(group.box[1], anchor.box[1])
-        if group.height < SPECK_HEIGHT * reference or max(group.height, group.width) < smallest \
-                or overlap < LINE_OVERLAP * group.height:
+        if (
+            group.height < SPECK_HEIGHT * reference
+            or max(group.height, group.width) < smallest
+            or overlap < LINE_OVERLAP * group.height
+        ):
             return False
-        return tight_crop or not _touches_border(group, ink.shape) \
+        return (
+            tight_crop
+            or not _touches_border(group, ink.shape)
             or BORDER_SIZE[0] * reference <= group.height <= BORDER_SIZE[1] * reference
+        )
 
     return sorted(filter(digit_like, groups), key=lambda g: g.box[0]), float(reference)
 
@@ -287,8 +306,9 @@ def find_components(ink: np.ndarray) -> tuple[list[Component], float]:
 Classify = Callable[[list[np.ndarray]], np.ndarray]  # frames (28, 28) -> probabilities (N, 10)
 
 
-def split_wide(ink: np.ndarray, group: Component, frame: Callable[[np.ndarray], np.ndarray],
-               classify: Classify, reference: float) -> list[Component]:
+def split_wide(
+    ink: np.ndarray, group: Component, frame: Callable[[np.ndarray], np.ndarray], classify: Classify, reference: float
+) -> list[Component]:
     """Step 7: `group` as one digit or cut in two (recursively), whichever the model is surest of.
 
     Cuts are tried at the lowest points of the column profile in the middle of the group;
@@ -323,7 +343,7 @@ def split_wide(ink: np.ndarray, group: Component, frame: Callable[[np.ndarray], 
     margin = 0.0 if narrow else SPLIT_MARGIN
     scores, start = [], 0
     for option in options:
-        scores.append(confidence[start:start + len(option)].min() - (margin if len(option) > 1 else 0))
+        scores.append(confidence[start : start + len(option)].min() - (margin if len(option) > 1 else 0))
         start += len(option)
     if narrow and len(options[0]) == 1:
         scores[0] = NARROW_SURE
@@ -339,6 +359,6 @@ def _cropped(group: Component, start: int, end: int) -> Component | None:
     rows, cols = np.nonzero(mask)
     if len(rows) == 0 or end - start < 0.1 * group.height:
         return None
-    mask = mask[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    mask = mask[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
     left, top = group.box[0] + start + cols.min(), group.box[1] + rows.min()
     return Component((int(left), int(top), int(left + mask.shape[1]), int(top + mask.shape[0])), mask, label(mask)[1])

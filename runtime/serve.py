@@ -19,20 +19,29 @@ GRACE_S = 30  # on SIGTERM/Ctrl-C, requests in flight get this long to finish
 app = command_app()
 
 
-@app.command(help="Serve the digit reader over HTTP: POST an image to /v1/read for the JSON "
-                  "`edge-predict --json` prints; GET / for a page to draw on; GET /healthz, /metrics. "
-                  "Stops on SIGTERM or Ctrl-C after requests in flight finish.")
+@app.command(
+    help="Serve the digit reader over HTTP: POST an image to /v1/read for the JSON "
+    "`edge-predict --json` prints; GET / for a page to draw on; GET /healthz, /metrics. "
+    "Stops on SIGTERM or Ctrl-C after requests in flight finish."
+)
 def edge_serve(
     host: Annotated[str, typer.Option(help="address to listen on; 0.0.0.0 shares on the LAN")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0: any free one)")] = 8000,
-    model: Annotated[Path | None, typer.Option(help="an .onnx file (or .tflite with tegaki[tflite]) "
-                                                    "[default: the model shipped with tegaki]")] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(help="an .onnx file (or .tflite with tegaki[tflite]) [default: the model shipped with tegaki]"),
+    ] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="images read in parallel [default: all cores]")] = None,
-    token: Annotated[str | None, typer.Option(envvar=TOKEN_VARIABLE, show_envvar=True,
-                                              help="bearer token every request but /healthz must carry")] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar=TOKEN_VARIABLE, show_envvar=True, help="bearer token every request but /healthz must carry"
+        ),
+    ] = None,
     max_body_mb: Annotated[float, typer.Option(min=0.001, help="largest request body accepted (413 above)")] = 10.0,
-    timeout: Annotated[float, typer.Option(min=0.1, help="seconds to receive a body, and again to read it "
-                                                         "(408 / 503 after)")] = 30.0,
+    timeout: Annotated[
+        float, typer.Option(min=0.1, help="seconds to receive a body, and again to read it (408 / 503 after)")
+    ] = 30.0,
 ) -> None:
     import uvicorn
 
@@ -46,11 +55,26 @@ def edge_serve(
         reader = DigitReader(model, threads=1)  # one image per call is too small to split across threads
     except TegakiError as error:
         fail(str(error), code=2)
-    config = ServeConfig(token=token or None, max_body=int(max_body_mb * 2**20), body_timeout=timeout,
-                         read_timeout=timeout, workers=workers)
-    server = ReadyServer(uvicorn.Config(
-        create_app(reader, config), host=host, port=port, log_config=None, log_level="warning", access_log=False,
-        limit_concurrency=MAX_CONNECTIONS, timeout_graceful_shutdown=GRACE_S, server_header=False))
+    config = ServeConfig(
+        token=token or None,
+        max_body=int(max_body_mb * 2**20),
+        body_timeout=timeout,
+        read_timeout=timeout,
+        workers=workers,
+    )
+    server = ReadyServer(
+        uvicorn.Config(
+            create_app(reader, config),
+            host=host,
+            port=port,
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            limit_concurrency=MAX_CONNECTIONS,
+            timeout_graceful_shutdown=GRACE_S,
+            server_header=False,
+        )
+    )
     server.note = f"{reader.model_path.name}, {workers} threads" + (", token required" if token else "")
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, stopped)

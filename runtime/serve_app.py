@@ -84,8 +84,9 @@ def parse_options(request: Request) -> dict:
     query = request.query_params
     unknown = set(query) - {"top_k", "threshold", "single", "max_digits", "include_input", "token"}
     if unknown:
-        raise ValueError(f"unknown option {sorted(unknown)[0]!r}; options: top_k, threshold, single, max_digits, "
-                         "include_input")
+        raise ValueError(
+            f"unknown option {sorted(unknown)[0]!r}; options: top_k, threshold, single, max_digits, include_input"
+        )
     top_k = query.get("top_k", "1")
     if top_k not in {str(k) for k in range(1, 11)}:
         raise ValueError("top_k must be a whole number from 1 to 10")
@@ -103,9 +104,13 @@ def parse_options(request: Request) -> dict:
     max_digits = query.get("max_digits")
     if max_digits is not None and max_digits not in {str(n) for n in range(1, 100)}:
         raise ValueError("max_digits must be a whole number from 1 to 99")
-    return {"top_k": int(top_k), "threshold": threshold, "single": flags["single"] in ("1", "true"),
-            "max_digits": int(max_digits) if max_digits else None,
-            "include_input": flags["include_input"] in ("1", "true")}
+    return {
+        "top_k": int(top_k),
+        "threshold": threshold,
+        "single": flags["single"] in ("1", "true"),
+        "max_digits": int(max_digits) if max_digits else None,
+        "include_input": flags["include_input"] in ("1", "true"),
+    }
 
 
 class BodyTooLarge(Exception):
@@ -128,6 +133,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 async def image_from_form(request: Request, body: bytes) -> tuple[str, bytes]:
     """The first file in a multipart body, with its file name ('-' if it has none)."""
+
     async def replay() -> dict:  # the body was already received (and size-checked)
         return {"type": "http.request", "body": body, "more_body": False}
 
@@ -159,8 +165,12 @@ def create_app(reader: DigitReader, config: ServeConfig) -> Callable:
     """The ASGI app: routes wrapped in the token check, the access log and the error guard."""
     metrics = Metrics()
     page = resources.files("tegaki.runtime").joinpath("static/index.html").read_text(encoding="utf-8")
-    health = {"status": "ok", "model": reader.model_path.name, "sha256": file_sha256(reader.model_path),
-              "version": metadata.version("tegaki")}
+    health = {
+        "status": "ok",
+        "model": reader.model_path.name,
+        "sha256": file_sha256(reader.model_path),
+        "version": metadata.version("tegaki"),
+    }
     pool: ThreadPoolExecutor | None = None
 
     @asynccontextmanager
@@ -189,7 +199,8 @@ def create_app(reader: DigitReader, config: ServeConfig) -> Callable:
             if not body:
                 raise ImageError("empty body: send the image as the body or as a multipart file field")
             future = asyncio.get_running_loop().run_in_executor(
-                pool, reader.read_all, [body], options["single"], options["max_digits"])
+                pool, reader.read_all, [body], options["single"], options["max_digits"]
+            )
             (reading,) = await asyncio.wait_for(future, config.read_timeout)
             if isinstance(reading, ImageError):
                 raise reading
@@ -217,8 +228,12 @@ def create_app(reader: DigitReader, config: ServeConfig) -> Callable:
     async def http_error(request: Request, exc: HTTPException) -> Response:
         return error(exc.status_code, exc.detail, getattr(exc, "headers", None))
 
-    routes = [Route("/v1/read", read, methods=["POST"]), Route("/healthz", healthz, methods=["GET"]),
-              Route("/metrics", metrics_endpoint, methods=["GET"]), Route("/", index, methods=["GET"])]
+    routes = [
+        Route("/v1/read", read, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+        Route("/", index, methods=["GET"]),
+    ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error})
     return Guard(app, config.token, metrics)
 
@@ -257,8 +272,9 @@ class Guard:
             if self.authorised(scope):
                 await self.app(scope, receive, send_and_note)
             else:
-                await error(401, "missing or wrong bearer token",
-                            {"WWW-Authenticate": "Bearer"})(scope, receive, send_and_note)
+                await error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})(
+                    scope, receive, send_and_note
+                )
         except Exception:
             log.exception("error while answering %s %s", scope["method"], scope["path"])
             if not status:
@@ -268,13 +284,21 @@ class Guard:
             digit = scope.get("state", {}).get("digit")
             client = scope["client"][0] if scope.get("client") else "-"
             # the path without its query: a page's ?token= must not reach the log
-            log.info('%s "%s %s" %d %.1fms%s', client, scope["method"], scope["path"], status or 500,
-                     (time.perf_counter() - started) * 1000, f" digit={digit}" if digit is not None else "")
+            log.info(
+                '%s "%s %s" %d %.1fms%s',
+                client,
+                scope["method"],
+                scope["path"],
+                status or 500,
+                (time.perf_counter() - started) * 1000,
+                f" digit={digit}" if digit is not None else "",
+            )
 
 
 class ReadyServer(uvicorn.Server):
     """uvicorn's server, logging one line once listening, with the real address (port 0 picks a
     free one) and `note`."""
+
     note = ""
 
     async def startup(self, sockets=None) -> None:

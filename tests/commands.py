@@ -14,5 +14,10 @@ TINY_TRAIN_ARGS = ["--limit", "4000", "--epochs", "1", "--batch-size", "32", "--
 def run_command(*args: str, input: bytes | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run one of the installed console scripts as a user would."""
     script = Path(sys.executable).with_name(args[0])
-    return subprocess.run([str(script), *args[1:]], capture_output=True, input=input, timeout=600,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+    return subprocess.run(
+        [str(script), *args[1:]],
+        capture_output=True,
+        input=input,
+        timeout=600,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+    )

@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from commands import TINY_TRAIN_ARGS, run_command
 
 from tegaki.train.mnist import MnistError, load_mnist
+
+from commands import TINY_TRAIN_ARGS, run_command
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +38,9 @@ def tiny_edge_run(mnist, tmp_path_factory) -> Path:
     """The edge architecture (augmentation, batch norm, one-cycle), two short epochs: enough
     steps (336) for batch norm's moving averages (momentum 0.99) to forget their start."""
     out = tmp_path_factory.mktemp("tiny-edge")
-    result = run_command("train-cnn", "--arch", "edge", "--limit", "6000", "--epochs", "2", "--batch-size", "32",
-                         "--out", str(out))
+    result = run_command(
+        "train-cnn", "--arch", "edge", "--limit", "6000", "--epochs", "2", "--batch-size", "32", "--out", str(out)
+    )
     assert result.returncode == 0, result.stderr.decode()[-2000:]
     return out
 

@@ -30,10 +30,14 @@ def test_one_resampling_stays_sharper_than_the_keras_layer_chain(digits):
     from tegaki.train.augment import RandomDistortion
 
     fill = {"fill_mode": "constant", "fill_value": 0.0}
-    chain = keras.Sequential([keras.layers.RandomRotation(12 / 360, seed=1, **fill),
-                              keras.layers.RandomZoom(0.12, 0.12, seed=2, **fill),
-                              keras.layers.RandomShear(0.15, 0.15, seed=3, **fill),
-                              keras.layers.RandomTranslation(0.1, 0.1, seed=4, **fill)])
+    chain = keras.Sequential(
+        [
+            keras.layers.RandomRotation(12 / 360, seed=1, **fill),
+            keras.layers.RandomZoom(0.12, 0.12, seed=2, **fill),
+            keras.layers.RandomShear(0.15, 0.15, seed=3, **fill),
+            keras.layers.RandomTranslation(0.1, 0.1, seed=4, **fill),
+        ]
+    )
     ours = sharpness(np.asarray(RandomDistortion(seed=1)(digits, training=True)))
     assert ours > 1.5 * sharpness(np.asarray(chain(digits, training=True)))
 

@@ -78,12 +78,19 @@ def test_many_images_piped_get_no_progress_bar(images):
     assert result.returncode == 0 and len(lines(result)) == 30 and result.stderr == b""
 
 
-@pytest.mark.parametrize("args, code, message", [
-    ([], 2, b"Missing argument"),
-    (["--top-k", "0", "x.png"], 2, b"--top-k"),
-    (["--model", "/nonexistent/model.onnx", "x.png"], 2, b"edge-predict: error: /nonexistent/model.onnx: no such model file"),
-    (["/nonexistent/image.png"], 1, b"/nonexistent/image.png: no such file"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        ([], 2, b"Missing argument"),
+        (["--top-k", "0", "x.png"], 2, b"--top-k"),
+        (
+            ["--model", "/nonexistent/model.onnx", "x.png"],
+            2,
+            b"edge-predict: error: /nonexistent/model.onnx: no such model file",
+        ),
+        (["/nonexistent/image.png"], 1, b"/nonexistent/image.png: no such file"),
+    ],
+)
 def test_usage_errors_and_missing_inputs(args, code, message):
     result = run_command("edge-predict", *args)
     assert result.returncode == code and message in result.stderr and b"Traceback" not in result.stderr
@@ -109,7 +116,8 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"
 
 
 def test_runtime_works_with_the_training_stack_unimportable(images, mnist):
-    result = subprocess.run([sys.executable, "-c", BLOCK_TRAINING_STACK, str(images / "photo.jpg")],
-                            capture_output=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCK_TRAINING_STACK, str(images / "photo.jpg")], capture_output=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout.decode().splitlines() == [str(mnist.y_test[6]), "[]"]

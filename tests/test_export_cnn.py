@@ -7,11 +7,13 @@ import numpy as np
 import onnx
 import pytest
 
-from commands import run_command
 from tegaki.export.exporting import QUANTIZED_MAX_ACCURACY_DROP, QUANTIZED_MIN_AGREEMENT, parity
 from tegaki.export.formats import FORMATS, Format
 from tegaki.runtime.contract import to_model_input
 from tegaki.runtime.models import METADATA_KEY, load_model, sidecar_path
+
+from commands import run_command
+
 
 @pytest.fixture(scope="module")
 def keras_probabilities(tiny_run, mnist):
@@ -22,15 +24,19 @@ def keras_probabilities(tiny_run, mnist):
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
-def test_every_format_meets_the_parity_rules_on_real_test_images(tiny_export, tiny_export_file, keras_probabilities,
-                                                                 mnist, fmt):
+def test_every_format_meets_the_parity_rules_on_real_test_images(
+    tiny_export, tiny_export_file, keras_probabilities, mnist, fmt
+):
     runner = load_model(tiny_export_file(fmt))
     probabilities = runner.predict(to_model_input(mnist.x_test))
     top1, keras_top1 = probabilities.argmax(1), keras_probabilities.argmax(1)
     if FORMATS[fmt].quantized:
         assert np.mean(top1 == keras_top1) >= QUANTIZED_MIN_AGREEMENT
         # + 1e-9: the difference of two float fractions of 10,000 is not exact
-        assert abs(np.mean(top1 == mnist.y_test) - np.mean(keras_top1 == mnist.y_test)) <= QUANTIZED_MAX_ACCURACY_DROP + 1e-9
+        assert (
+            abs(np.mean(top1 == mnist.y_test) - np.mean(keras_top1 == mnist.y_test))
+            <= QUANTIZED_MAX_ACCURACY_DROP + 1e-9
+        )
     else:
         assert np.abs(probabilities - keras_probabilities).max() <= 1e-5
         np.testing.assert_array_equal(top1, keras_top1)
@@ -96,20 +102,39 @@ def test_a_format_that_fails_parity_is_not_written(tiny_run, tmp_path, monkeypat
 
 def test_second_export_replaces_files_atomically(tiny_run, tmp_path):
     for _ in range(2):
-        result = run_command("export-cnn", str(tiny_run / "model.keras"), "-f", "onnx", "-f", "tflite",
-                             "--parity-images", "500", "--out", str(tmp_path), "--name", "again")
+        result = run_command(
+            "export-cnn",
+            str(tiny_run / "model.keras"),
+            "-f",
+            "onnx",
+            "-f",
+            "tflite",
+            "--parity-images",
+            "500",
+            "--out",
+            str(tmp_path),
+            "--name",
+            "again",
+        )
         assert result.returncode == 0, result.stderr.decode()[-1500:]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["again.onnx", "again.tflite", "again.tflite.json",
-                                                          "parity.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "again.onnx",
+        "again.tflite",
+        "again.tflite.json",
+        "parity.json",
+    ]
     assert json.loads((tmp_path / "parity.json").read_text())[0]["images"] == 500
 
 
-@pytest.mark.parametrize("setup, args, message", [
-    (lambda d: (d / "model.keras").write_bytes(b"PK\x03\x04 not really a zip"), [], b"not a Keras model"),
-    (lambda d: (d / "model.keras").write_text("hello"), [], b"not a Keras model"),
-    (lambda d: None, [], b"no such file"),
-    (lambda d: (d / "model.keras").write_text("x"), ["--format", "coreml"], b"coreml"),
-])
+@pytest.mark.parametrize(
+    "setup, args, message",
+    [
+        (lambda d: (d / "model.keras").write_bytes(b"PK\x03\x04 not really a zip"), [], b"not a Keras model"),
+        (lambda d: (d / "model.keras").write_text("hello"), [], b"not a Keras model"),
+        (lambda d: None, [], b"no such file"),
+        (lambda d: (d / "model.keras").write_text("x"), ["--format", "coreml"], b"coreml"),
+    ],
+)
 def test_bad_model_files_and_arguments(tmp_path, setup, args, message):
     setup(tmp_path)
     result = run_command("export-cnn", str(tmp_path / "model.keras"), *args, "--out", str(tmp_path / "out"))
@@ -129,9 +154,16 @@ def test_help_lists_every_format_without_loading_tensorflow():
     assert result.returncode == 0 and b"--parity-images" in result.stdout
     unwrapped = "".join(result.stdout.decode().split())  # help text wraps lines at hyphens
     assert all(name in unwrapped for name in FORMATS)
-    probe = subprocess.run([sys.executable, "-c", "import sys, tegaki.export.cli; "
-                            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"],
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, tegaki.export.cli; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert probe.stdout.strip() == "[]", probe.stderr
 
 
@@ -140,8 +172,18 @@ def test_batch_norm_is_folded_into_the_convolutions(tiny_edge_run, tmp_path):
 
     from ai_edge_litert.interpreter import Interpreter
 
-    result = run_command("export-cnn", str(tiny_edge_run / "model.keras"), "-f", "onnx", "-f", "tflite",
-                         "--parity-images", "1000", "--out", str(tmp_path))
+    result = run_command(
+        "export-cnn",
+        str(tiny_edge_run / "model.keras"),
+        "-f",
+        "onnx",
+        "-f",
+        "tflite",
+        "--parity-images",
+        "1000",
+        "--out",
+        str(tmp_path),
+    )
     assert result.returncode == 0, result.stderr.decode()[-1500:]
     ops = Counter(node.op_type for node in onnx.load(tmp_path / "edge.onnx").graph.node)
     assert ops["Conv"] == 4 and not {"BatchNormalization", "Mul", "Sub"} & ops.keys(), ops

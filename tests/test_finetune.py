@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from commands import run_command
 from tegaki.runtime.preprocess import preprocess
 from tegaki.train.synthetic_digits import CLASSES, synthetic_digits, write_folder
-from tegaki.train.user_data import (MIN_PER_CLASS, UserDataError, is_user_data, load_user_data,
-                                    stratified_split)
+from tegaki.train.user_data import MIN_PER_CLASS, UserDataError, is_user_data, load_user_data, stratified_split
+
+from commands import run_command
 
 FINE_TUNE_PER_CLASS = 40  # "a few dozen images per class"
 HELD_OUT_PER_CLASS = 30  # a different seed: images the model never trained on
@@ -49,7 +49,9 @@ def test_folder_frames_are_the_runtimes_preprocessing_and_classes_put_digits_fir
 
 
 def test_csv_gives_the_same_data_as_the_folder(small_set, tmp_path):
-    rows = ["path,label"] + [f"{file.relative_to(small_set)},{file.parent.name}" for file in sorted(small_set.rglob("*.*"))]
+    rows = ["path,label"] + [
+        f"{file.relative_to(small_set)},{file.parent.name}" for file in sorted(small_set.rglob("*.*"))
+    ]
     csv_file = small_set / "labels.csv"  # beside the class folders: paths are relative to it
     csv_file.write_text("\n".join(rows) + "\n")
     try:
@@ -63,11 +65,18 @@ def test_mixed_image_formats_all_load(small_set, tmp_path):
     root = tmp_path / "mixed"
     (root / "7").mkdir(parents=True)
     source = Image.open(next((small_set / "7").glob("*.png"))).convert("RGB")
-    variants = {"a.png": png(source), "b.jpg": png(source, "JPEG"), "c.bmp": png(source, "BMP"),
-                "d.gif": png(source.convert("P"), "GIF"), "e.tiff": png(source, "TIFF"),
-                "f.webp": png(source, "WEBP"), "g.png": png(source.convert("RGBA")),
-                "h.png": png(source.convert("L")), "i.png": png(source.convert("1")),
-                "j.png": png(Image.fromarray(np.asarray(source.convert("L"), np.uint16) * 257))}
+    variants = {
+        "a.png": png(source),
+        "b.jpg": png(source, "JPEG"),
+        "c.bmp": png(source, "BMP"),
+        "d.gif": png(source.convert("P"), "GIF"),
+        "e.tiff": png(source, "TIFF"),
+        "f.webp": png(source, "WEBP"),
+        "g.png": png(source.convert("RGBA")),
+        "h.png": png(source.convert("L")),
+        "i.png": png(source.convert("1")),
+        "j.png": png(Image.fromarray(np.asarray(source.convert("L"), np.uint16) * 257)),
+    }
     for name, data in variants.items():
         (root / "7" / name).write_bytes(data)
     data = load_user_data(root, min_per_class=len(variants))
@@ -83,9 +92,13 @@ def test_unreadable_files_are_listed_one_line_each_and_skipped(small_set, tmp_pa
     (root / "7" / ".DS_Store").write_bytes(b"\0\1")  # hidden files are not data
     lines = []
     data = load_user_data(root, report=lines.append)
-    assert sorted(lines) == sorted([f"skipped {root / '1' / 'truncated.png'}: cannot decode (image file is truncated)",
-                                    f"skipped {root / '1' / 'notes.txt'}: not an image Pillow can read",
-                                    f"skipped {root / '7' / 'blank.png'}: no digit found"]), lines
+    assert sorted(lines) == sorted(
+        [
+            f"skipped {root / '1' / 'truncated.png'}: cannot decode (image file is truncated)",
+            f"skipped {root / '1' / 'notes.txt'}: not an image Pillow can read",
+            f"skipped {root / '7' / 'blank.png'}: no digit found",
+        ]
+    ), lines
     assert len(data.skipped) == 3 and data.counts()["1"] == MIN_PER_CLASS + 2
 
 
@@ -106,13 +119,17 @@ def bad_sets(root, small_set):
     for file in sorted((few / "minus").iterdir())[3:]:
         file.unlink()
     cases["class below the minimum"] = (
-        few, f"{few}: too few readable images in class minus (3); each class needs at least {MIN_PER_CLASS}")
+        few,
+        f"{few}: too few readable images in class minus (3); each class needs at least {MIN_PER_CLASS}",
+    )
     corrupt = copy_set(small_set, root / "corrupt")
     for file in (corrupt / "7").iterdir():
         file.write_bytes(file.read_bytes()[:100])
     cases["a class of corrupt files"] = (
-        corrupt, f"too few readable images in class 7 (0); each class needs at least {MIN_PER_CLASS} "
-                 f"({MIN_PER_CLASS + 2} files were skipped)")
+        corrupt,
+        f"too few readable images in class 7 (0); each class needs at least {MIN_PER_CLASS} "
+        f"({MIN_PER_CLASS + 2} files were skipped)",
+    )
     bad_name = copy_set(small_set, root / "bad-name")
     (bad_name / "minus").rename(bad_name / "10")
     cases["numeric class beyond 9"] = (bad_name, "'10' is not a class name: numeric classes are the digits 0-9")
@@ -120,8 +137,9 @@ def bad_sets(root, small_set):
     unknown_path = root / "unknown-path.csv"
     unknown_path.write_text(f"{files[0]},1\nnowhere/missing.png,1\n")
     cases["CSV naming a missing file"] = (
-        unknown_path, f"{unknown_path}: 1 listed files not found (paths are relative to {root}): "
-                      "nowhere/missing.png (line 2)")
+        unknown_path,
+        f"{unknown_path}: 1 listed files not found (paths are relative to {root}): nowhere/missing.png (line 2)",
+    )
     bad_label = root / "bad-label.csv"
     bad_label.write_text(f"path,label\n{files[0]},1\n{files[1]},1.0\n")
     cases["CSV with an unknown label"] = (bad_label, f"{bad_label}, line 3: '1.0' is not a class name")
@@ -151,7 +169,8 @@ def test_bad_data_through_the_command_writes_nothing(small_set, tmp_path):
     result = run_command("train-cnn", "--data", str(few), "--out", str(out))
     assert result.returncode == 1 and b"Traceback" not in result.stderr
     assert result.stderr.decode().strip().splitlines() == [
-        f"train-cnn: error: {few}: too few readable images in class 7 (2); each class needs at least {MIN_PER_CLASS}"]
+        f"train-cnn: error: {few}: too few readable images in class 7 (2); each class needs at least {MIN_PER_CLASS}"
+    ]
     assert not out.exists()
 
 
@@ -161,9 +180,10 @@ def test_fine_tuning_options_need_your_images(tmp_path):
 
 
 def test_mnist_and_user_data_are_told_apart(mnist, small_set, tmp_path):
+    import os
+
     from tegaki.train.mnist import ENV_VAR
 
-    import os
     assert not is_user_data(os.environ.get(ENV_VAR, mnist.source))
     assert is_user_data(small_set) and is_user_data(tmp_path / "labels.csv")
     assert not is_user_data(tmp_path / "mnist.npz")
@@ -189,11 +209,12 @@ def start_init(request) -> str:
 
 
 def held_out_accuracy(reader, images) -> float:
-    return float(np.mean([p.label == item.label for p, item in zip(reader.read_many([i.data for i in images]), images)]))
+    return float(
+        np.mean([p.label == item.label for p, item in zip(reader.read_many([i.data for i in images]), images)])
+    )
 
 
 def test_fine_tuning_learns_a_new_style_and_class_and_keeps_mnist(start_init, mnist, tmp_path):
-    import keras
 
     from tegaki.runtime import DigitReader
     from tegaki.runtime.contract import to_model_input
@@ -202,8 +223,14 @@ def test_fine_tuning_learns_a_new_style_and_class_and_keeps_mnist(start_init, mn
     data = write_folder(tmp_path / "my-digits", synthetic_digits(FINE_TUNE_PER_CLASS, seed=1))
     held_out = synthetic_digits(HELD_OUT_PER_CLASS, seed=1001)
     out = tmp_path / "run"
-    result = run_command("train-cnn", "--data", str(data), "--out", str(out),
-                         *([] if start_init == "shipped" else ["--init", start_init]))
+    result = run_command(
+        "train-cnn",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        *([] if start_init == "shipped" else ["--init", start_init]),
+    )
     assert result.returncode == 0, result.stderr.decode()[-2000:]
     assert b"model: 10 -> 11 classes (adds minus): the last layer is replaced" in result.stdout
 
@@ -211,7 +238,13 @@ def test_fine_tuning_learns_a_new_style_and_class_and_keeps_mnist(start_init, mn
     assert metadata["labels"] == [str(d) for d in range(10)] + ["minus"]
     assert metadata["data"]["images"] == {name: FINE_TUNE_PER_CLASS for name in CLASSES}
     assert metadata["fine_tuning"]["init"] == start_init and metadata["fine_tuning"]["replaced_last_layer"]
-    assert sorted(p.name for p in out.iterdir()) == ["history.csv", "history.png", "logs", "metadata.json", "model.keras"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "history.csv",
+        "history.png",
+        "logs",
+        "metadata.json",
+        "model.keras",
+    ]
 
     export = run_command("export-cnn", str(out / "model.keras"), "-f", "onnx", "-f", "onnx-int8")
     assert export.returncode == 0, export.stdout.decode()[-1500:] + export.stderr.decode()[-1500:]
@@ -221,11 +254,17 @@ def test_fine_tuning_learns_a_new_style_and_class_and_keeps_mnist(start_init, mn
     frames = to_model_input(np.stack([preprocess(item.data) for item in held_out]))
     guesses = start.predict(frames, verbose=0).argmax(1)
     before = np.mean([labels[g] == item.label for g, item in zip(guesses, held_out)])
-    start_mnist = np.mean(start.predict(to_model_input(mnist.x_test), batch_size=1000, verbose=0).argmax(1) == mnist.y_test)
+    start_mnist = np.mean(
+        start.predict(to_model_input(mnist.x_test), batch_size=1000, verbose=0).argmax(1) == mnist.y_test
+    )
     # after: the exported files, read end to end by the runtime
-    after = {fmt: held_out_accuracy(DigitReader(out / f"edge{suffix}"), held_out)
-             for fmt, suffix in (("onnx", ".onnx"), ("onnx-int8", "-int8.onnx"))}
-    print(f"held-out display images: {before:.1%} -> {after}; MNIST {start_mnist:.2%} -> {metadata['test']['accuracy']:.2%}")
+    after = {
+        fmt: held_out_accuracy(DigitReader(out / f"edge{suffix}"), held_out)
+        for fmt, suffix in (("onnx", ".onnx"), ("onnx-int8", "-int8.onnx"))
+    }
+    print(
+        f"held-out display images: {before:.1%} -> {after}; MNIST {start_mnist:.2%} -> {metadata['test']['accuracy']:.2%}"
+    )
     assert before < 0.9 and after["onnx"] >= 0.99 and after["onnx-int8"] >= 0.99
     assert metadata["test"]["accuracy"] >= start_mnist - 0.003  # MNIST not forgotten
 

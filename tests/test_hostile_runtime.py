@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from commands import run_command
 from tegaki.runtime import DigitReader, ImageError, ModelError, preprocess
+
+from commands import run_command
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +38,18 @@ def encoded(image: Image.Image, fmt: str = "PNG", **options) -> bytes:
 
 # --- the library: every bad input raises ImageError (items 3, 4, 10, 11) ---------------------
 
-@pytest.mark.parametrize("source, message", [
-    (None, "cannot read a NoneType"),
-    (3, "cannot read a int"),
-    ([1, 2, 3], "cannot read a list"),
-    (np.array([["a", "b"], ["c", "d"]]), "dtype <U1 is not an image"),
-    (np.array([[object(), None]] * 4), "dtype object is not an image"),
-    (np.full((40, 40), np.nan, np.float32), "NaN or infinite"),
-])
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        (None, "cannot read a NoneType"),
+        (3, "cannot read a int"),
+        ([1, 2, 3], "cannot read a list"),
+        (np.array([["a", "b"], ["c", "d"]]), "dtype <U1 is not an image"),
+        (np.array([[object(), None]] * 4), "dtype object is not an image"),
+        (np.full((40, 40), np.nan, np.float32), "NaN or infinite"),
+    ],
+)
 def test_inputs_that_are_not_images_raise_image_error(reader, source, message):
     with pytest.raises(ImageError, match=message):
         reader.read(source)
@@ -141,9 +146,9 @@ def test_concurrent_reads_leave_the_process_warning_filters_alone(reader, mnist)
 
 # --- models: bad ones are ModelError at load time (item 5) -----------------------------------
 
+
 def centroid_model(mnist, batch: int | str = "N", nan: bool = False, metadata: str | None = None):
     """A real if simple ONNX digit classifier: softmax of each class's mean-image correlation."""
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     images = mnist.x_train[:5000].reshape(-1, 784).astype(np.float32) / 255
@@ -151,28 +156,38 @@ def centroid_model(mnist, batch: int | str = "N", nan: bool = False, metadata: s
     weights = (means - means.mean(axis=0)).T * 20
     if nan:  # a broken model: NaN weights, so NaN probabilities
         weights[:] = np.nan
-    nodes = [helper.make_node("Reshape", ["image", "flat_shape"], ["flat"]),
-             helper.make_node("MatMul", ["flat", "weights"], ["logits"]),
-             helper.make_node("Softmax", ["logits"], ["probabilities"])]
+    nodes = [
+        helper.make_node("Reshape", ["image", "flat_shape"], ["flat"]),
+        helper.make_node("MatMul", ["flat", "weights"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probabilities"]),
+    ]
     graph = helper.make_graph(
-        nodes, "centroids", [helper.make_tensor_value_info("image", TensorProto.FLOAT, [batch, 28, 28, 1])],
+        nodes,
+        "centroids",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [batch, 28, 28, 1])],
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [batch, 10])],
-        [numpy_helper.from_array(np.array([-1, 784], np.int64), "flat_shape"),
-         numpy_helper.from_array(weights.astype(np.float32), "weights")])
+        [
+            numpy_helper.from_array(np.array([-1, 784], np.int64), "flat_shape"),
+            numpy_helper.from_array(weights.astype(np.float32), "weights"),
+        ],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     if metadata is not None:
         helper.set_model_props(model, {"tegaki": metadata})
     return model.SerializeToString()
 
 
-@pytest.mark.parametrize("metadata, message", [
-    ("{not json", "metadata is not valid JSON"),
-    ("[1, 2, 3]", "metadata is a JSON list, expected an object"),
-    ('{"input": {"preprocessing_version": "2"}}', "preprocessing_version '2' in its metadata is not an integer"),
-    ('{"labels": ["a", "b", "c", "d", "e", "f", "g", "h", "i", "a"]}', "not a list of distinct class names"),
-    ('{"labels": [1, 2, null, 4, 5, 6, 7, 8, 9, 0]}', "not a list of distinct class names"),
-    ('{"labels": ["0", "1"]}', "10 outputs but 2 labels"),
-])
+@pytest.mark.parametrize(
+    "metadata, message",
+    [
+        ("{not json", "metadata is not valid JSON"),
+        ("[1, 2, 3]", "metadata is a JSON list, expected an object"),
+        ('{"input": {"preprocessing_version": "2"}}', "preprocessing_version '2' in its metadata is not an integer"),
+        ('{"labels": ["a", "b", "c", "d", "e", "f", "g", "h", "i", "a"]}', "not a list of distinct class names"),
+        ('{"labels": [1, 2, null, 4, 5, 6, 7, 8, 9, 0]}', "not a list of distinct class names"),
+        ('{"labels": ["0", "1"]}', "10 outputs but 2 labels"),
+    ],
+)
 def test_bad_model_metadata_is_a_model_error_at_load_time(mnist, tmp_path, metadata, message):
     path = tmp_path / "model.onnx"
     path.write_bytes(centroid_model(mnist, metadata=metadata))
@@ -209,6 +224,7 @@ def test_model_that_outputs_nan_is_a_model_error_not_nan_percent(mnist, tmp_path
 
 # --- edge-predict ----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def scans(tmp_path, mnist) -> Path:
     """A user's folder: two digits, one in a sub-folder, a 1x1000 strip, a 2x5000 strip."""
@@ -239,19 +255,30 @@ def test_save_input_never_overwrites_inputs_or_earlier_files(scans, mnist):
     before = {p: p.read_bytes() for p in scans.rglob("*.png")}
     (scans / "page.png").mkdir()  # a folder where the crop of 2024/page.png would go
     for _ in range(2):
-        result = run_command("edge-predict", str(scans / "photo.png"), str(scans / "2024"),
-                             "--save-input", str(scans))
+        result = run_command("edge-predict", str(scans / "photo.png"), str(scans / "2024"), "--save-input", str(scans))
         assert result.returncode == 0, result.stderr
     assert all(path.read_bytes() == data for path, data in before.items())
     assert (scans / "page.png").is_dir()
     crops = sorted(p.name for p in scans.glob("*-*.png"))  # each with its annotated picture
-    assert crops == ["page-2-boxes.png", "page-2.png", "page-3-boxes.png", "page-3.png",
-                     "photo-2-boxes.png", "photo-2.png", "photo-3-boxes.png", "photo-3.png"]
+    assert crops == [
+        "page-2-boxes.png",
+        "page-2.png",
+        "page-3-boxes.png",
+        "page-3.png",
+        "photo-2-boxes.png",
+        "photo-2.png",
+        "photo-3-boxes.png",
+        "photo-3.png",
+    ]
     with Image.open(scans / "photo-2.png") as crop:
         assert crop.size == (28, 28)
     # the current folder, given as ''
-    result = subprocess.run([str(Path(sys.executable).with_name("edge-predict")), "photo.png", "--save-input", ""],
-                            cwd=scans, capture_output=True, timeout=120)
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("edge-predict")), "photo.png", "--save-input", ""],
+        cwd=scans,
+        capture_output=True,
+        timeout=120,
+    )
     assert result.returncode == 0 and (scans / "photo-4.png").is_file()
     assert (scans / "photo.png").read_bytes() == before[scans / "photo.png"]
 
@@ -277,8 +304,10 @@ def test_folders_recurse_take_regular_files_only_and_say_when_empty(tmp_path, mn
     result = run_command("edge-predict", str(folder), str(tmp_path / "empty"), str(tmp_path / "no-images"))
     read = rows(result)
     assert list(read) == [str(folder / "x.png" / "deep.png")] and read[str(folder / "x.png" / "deep.png")][0] == "1"
-    assert result.stderr.decode().splitlines() == [f"{tmp_path / 'empty'}: no images found (in it or its sub-folders)",
-                                                   f"{tmp_path / 'no-images'}: no images found (in it or its sub-folders)"]
+    assert result.stderr.decode().splitlines() == [
+        f"{tmp_path / 'empty'}: no images found (in it or its sub-folders)",
+        f"{tmp_path / 'no-images'}: no images found (in it or its sub-folders)",
+    ]
     assert result.returncode == 1
 
 
@@ -290,11 +319,14 @@ def test_newline_in_a_file_name_stays_on_one_text_line(tmp_path, mnist):
     assert json.loads(run_command("edge-predict", "--json", str(path)).stdout)["path"] == str(path)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--threshold", "nan"], b"nan is not a number from 0 to 1"),
-    (["--threads", "1000"], b"1000 is not in the range 1<=x<=64"),
-    (["--threads", "100000"], b"is not in the range 1<=x<=64"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--threshold", "nan"], b"nan is not a number from 0 to 1"),
+        (["--threads", "1000"], b"1000 is not in the range 1<=x<=64"),
+        (["--threads", "100000"], b"is not in the range 1<=x<=64"),
+    ],
+)
 def test_nan_threshold_and_absurd_thread_counts_are_usage_errors(scans, args, message):
     result = run_command("edge-predict", *args, str(scans / "photo.png"))
     assert result.returncode == 2 and message in result.stderr
@@ -302,15 +334,22 @@ def test_nan_threshold_and_absurd_thread_counts_are_usage_errors(scans, args, me
 
 def test_a_full_disk_on_stdout_is_one_line_and_status_74(scans):
     with open("/dev/full", "wb") as full:
-        result = subprocess.run([str(Path(sys.executable).with_name("edge-predict")), str(scans / "photo.png")],
-                                stdout=full, stderr=subprocess.PIPE, timeout=120)
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("edge-predict")), str(scans / "photo.png")],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
     assert result.returncode == 74
     assert result.stderr.decode() == "edge-predict: error: cannot write the results: No space left on device\n"
 
 
 def test_a_closed_pipe_ends_quietly_with_status_141(scans):
-    process = subprocess.Popen([str(Path(sys.executable).with_name("edge-predict")), str(scans / "photo.png")],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("edge-predict")), str(scans / "photo.png")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     process.stdout.close()  # the reader is gone before the first line is written, as with `| head -0`
     assert process.wait(timeout=120) == 141
     assert process.stderr.read() == b""
@@ -318,9 +357,12 @@ def test_a_closed_pipe_ends_quietly_with_status_141(scans):
 
 def test_ctrl_c_while_modules_are_still_importing_exits_130_quietly(scans):
     """PYTHONPROFILEIMPORTTIME reports each import as it finishes: interrupt right after numpy's."""
-    process = subprocess.Popen([str(Path(sys.executable).with_name("edge-predict")), str(scans / "photo.png")],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"})
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("edge-predict")), str(scans / "photo.png")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"},
+    )
     for line in process.stderr:
         if line.split(b"|")[-1].strip() == b"numpy":
             break

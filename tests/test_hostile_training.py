@@ -5,10 +5,11 @@ import json
 import zipfile
 
 import pytest
+from test_mnist_loader import small, write_idx_folder  # noqa: F401 (small is a fixture)
+
+from tegaki.train.mnist import MnistError, load_mnist
 
 from commands import run_command
-from test_mnist_loader import small, write_idx_folder  # noqa: F401 (small is a fixture)
-from tegaki.train.mnist import MnistError, load_mnist
 
 
 def corrupt_deflate(path):
@@ -55,12 +56,23 @@ def test_force_replaces_the_whole_run_folder(tmp_path):
     (out / ".staging-abc123").mkdir()  # left by a kill in an earlier version
     for name in ("model.keras", "metadata.json", "seed.onnx", "parity.json"):
         (out / name).write_text("earlier run")
-    result = run_command("train-cnn", "--limit", "500", "--epochs", "1", "--batch-size", "50",
-                         "--out", str(out), "--logdir", str(out / "tb"), "--force")
+    result = run_command(
+        "train-cnn",
+        "--limit",
+        "500",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "50",
+        "--out",
+        str(out),
+        "--logdir",
+        str(out / "tb"),
+        "--force",
+    )
     assert result.returncode == 0, result.stderr.decode()[-1500:]
     assert f"output: {out}".encode() in result.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["history.csv", "history.png", "metadata.json",
-                                                     "model.keras", "tb"]
+    assert sorted(p.name for p in out.iterdir()) == ["history.csv", "history.png", "metadata.json", "model.keras", "tb"]
     assert list((out / "tb").rglob("events.out.tfevents.*"))  # a --logdir inside OUT arrives with the run
     assert json.loads((out / "metadata.json").read_text())["train_images"] == 450
     assert sorted(p.name for p in tmp_path.iterdir()) == ["seed"]
@@ -79,7 +91,8 @@ def test_a_switch_cut_short_by_a_kill_is_completed_not_mixed(tmp_path):
     assert result.returncode == 2 and b"holds a finished run" in result.stderr  # the new one, now in place
     assert sorted(p.name for p in tmp_path.iterdir()) == ["seed"]
     assert {p.name: p.read_text() for p in (tmp_path / "seed").iterdir()} == {
-        name: "new run" for name in ("model.keras", "history.csv", "history.png", "metadata.json")}
+        name: "new run" for name in ("model.keras", "history.csv", "history.png", "metadata.json")
+    }
 
 
 def test_resume_with_nothing_to_resume_says_so(tmp_path):
@@ -100,8 +113,16 @@ def test_export_of_a_model_with_truncated_metadata_is_one_line(tiny_run, tmp_pat
 def test_failed_export_leaves_no_empty_out_folder(tiny_run, tmp_path, small):
     broken = write_idx_folder(tmp_path / "mnist", small)
     corrupt_deflate(broken / "t10k-images-idx3-ubyte.gz")
-    result = run_command("export-cnn", str(tiny_run / "model.keras"), "-f", "onnx", "--data", str(broken),
-                         "--out", str(tmp_path / "dist" / "onnx"))
+    result = run_command(
+        "export-cnn",
+        str(tiny_run / "model.keras"),
+        "-f",
+        "onnx",
+        "--data",
+        str(broken),
+        "--out",
+        str(tmp_path / "dist" / "onnx"),
+    )
     assert result.returncode == 1 and b"cannot read" in result.stderr and b"Traceback" not in result.stderr
     assert not (tmp_path / "dist" / "onnx").exists()
 
@@ -111,6 +132,8 @@ def test_a_zip_that_is_not_a_keras_model_says_so(tmp_path):
         archive.writestr("notes.txt", "a zip, but no model")
     result = run_command("export-cnn", str(tmp_path / "model.keras"), "--out", str(tmp_path / "out"))
     assert result.returncode == 1
-    assert result.stderr.decode() == (f"export-cnn: error: {tmp_path / 'model.keras'}: not a Keras model "
-                                      "(a zip archive without the config.json a .keras file holds)\n")
+    assert result.stderr.decode() == (
+        f"export-cnn: error: {tmp_path / 'model.keras'}: not a Keras model "
+        "(a zip archive without the config.json a .keras file holds)\n"
+    )
     assert not (tmp_path / "out").exists()

@@ -31,9 +31,12 @@ def imported_modules(path: Path) -> list[tuple[int, str]]:
 def test_no_module_imports_a_layer_above_it(folder):
     sources = sorted((REPO / folder).rglob("*.py"))
     assert sources, f"no sources under {folder}/"
-    breaches = [f"{path.relative_to(REPO)}:{line} imports {module}"
-                for path in sources for line, module in imported_modules(path)
-                if any(module == banned or module.startswith(banned + ".") for banned in FORBIDDEN[folder])]
+    breaches = [
+        f"{path.relative_to(REPO)}:{line} imports {module}"
+        for path in sources
+        for line, module in imported_modules(path)
+        if any(module == banned or module.startswith(banned + ".") for banned in FORBIDDEN[folder])
+    ]
     assert not breaches, "\n".join(breaches)
 
 

@@ -28,8 +28,12 @@ def write_idx_folder(folder, arrays, gz=True, magic_override=None):
 
 @pytest.fixture
 def small(mnist):
-    return {"x_train": mnist.x_train[:300], "y_train": mnist.y_train[:300],
-            "x_test": mnist.x_test[:100], "y_test": mnist.y_test[:100]}
+    return {
+        "x_train": mnist.x_train[:300],
+        "y_train": mnist.y_train[:300],
+        "x_test": mnist.x_test[:100],
+        "y_test": mnist.y_test[:100],
+    }
 
 
 def test_real_mnist_shapes_counts_and_labels(mnist):
@@ -93,15 +97,22 @@ def corrupt(folder, name, transform):
     path.write_bytes(gzip.compress(transform(gzip.decompress(path.read_bytes()))))
 
 
-@pytest.mark.parametrize("damage, expected", [
-    (lambda f: corrupt(f, "train-images-idx3-ubyte", lambda b: b[:-100]), "truncated"),
-    (lambda f: corrupt(f, "t10k-labels-idx1-ubyte", lambda b: b[:5]), "too short"),
-    (lambda f: corrupt(f, "train-labels-idx1-ubyte", lambda b: b[:-1] + b"\x0c"), "labels contain 12"),
-    (lambda f: (f / "t10k-images-idx3-ubyte.gz").unlink(), "missing t10k-images-idx3-ubyte"),
-    (lambda f: (f / "train-images-idx3-ubyte.gz").write_bytes(b"not gzip at all"), "cannot read"),
-    (lambda f: (f / "train-images-idx3-ubyte.gz").write_bytes(
-        (f / "train-images-idx3-ubyte.gz").read_bytes()[:200]), "cannot read"),
-])
+@pytest.mark.parametrize(
+    "damage, expected",
+    [
+        (lambda f: corrupt(f, "train-images-idx3-ubyte", lambda b: b[:-100]), "truncated"),
+        (lambda f: corrupt(f, "t10k-labels-idx1-ubyte", lambda b: b[:5]), "too short"),
+        (lambda f: corrupt(f, "train-labels-idx1-ubyte", lambda b: b[:-1] + b"\x0c"), "labels contain 12"),
+        (lambda f: (f / "t10k-images-idx3-ubyte.gz").unlink(), "missing t10k-images-idx3-ubyte"),
+        (lambda f: (f / "train-images-idx3-ubyte.gz").write_bytes(b"not gzip at all"), "cannot read"),
+        (
+            lambda f: (f / "train-images-idx3-ubyte.gz").write_bytes(
+                (f / "train-images-idx3-ubyte.gz").read_bytes()[:200]
+            ),
+            "cannot read",
+        ),
+    ],
+)
 def test_damaged_idx_files_name_file_and_problem(tmp_path, small, damage, expected):
     folder = write_idx_folder(tmp_path / "idx", small)
     damage(folder)
@@ -133,4 +144,3 @@ def test_bad_npz_files(tmp_path, small):
         load_mnist(tmp_path / "garbage.npz")
     with pytest.raises(MnistError, match="does not exist"):
         load_mnist(tmp_path / "nowhere")
-

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from commands import run_command
 from tegaki.runtime import DigitReader, ImageError, Reading, reading_record
 from tegaki.train.realistic_numbers import hard_pages, numbers
+
+from commands import run_command
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,9 @@ def test_composed_numbers_read_whole(composed, composed_readings):
     ruled lines or a speck. Measured here: about 95 % exact (see docs/numbers.md)."""
     exact = [isinstance(r, Reading) and r.number == item.label for item, r in zip(composed, composed_readings)]
     cluttered = [ok for ok, item in zip(exact, composed) if item.clutter]
-    misread = [(item.label, getattr(r, "number", str(r))) for item, r, ok in zip(composed, composed_readings, exact) if not ok]
+    misread = [
+        (item.label, getattr(r, "number", str(r))) for item, r, ok in zip(composed, composed_readings, exact) if not ok
+    ]
     assert np.mean(exact) >= 0.88, misread
     assert np.mean(cluttered) >= 0.85 and len(cluttered) >= 50, misread
     found = [len(r.number) == len(item.label) for item, r in zip(composed, composed_readings) if isinstance(r, Reading)]
@@ -118,8 +121,12 @@ def test_max_digits_keeps_the_tallest(reader, composed):
     item = next(item for item in composed if len(item.label) >= 5)
     reading = reader.read_number(item.data, max_digits=3)
     assert len(reading.digits) == 3
-    assert reading.number == "".join(item.label[i] for i in sorted(
-        np.argsort([-(d.box[3] - d.box[1]) for d in reader.read_number(item.data).digits], kind="stable")[:3]))
+    assert reading.number == "".join(
+        item.label[i]
+        for i in sorted(
+            np.argsort([-(d.box[3] - d.box[1]) for d in reader.read_number(item.data).digits], kind="stable")[:3]
+        )
+    )
 
 
 def test_record_keeps_digit_for_one_digit_and_lists_digits(reader, composed):
@@ -137,7 +144,10 @@ def test_edge_predict_prints_the_number_and_saves_annotated_copy(composed, tmp_p
     path.write_bytes(item.data)
     text = run_command("edge-predict", str(path), "--save-input", str(tmp_path / "seen"))
     assert text.returncode == 0 and text.stdout.decode().split("\t")[:2] == [str(path), item.label]
-    with Image.open(tmp_path / "seen" / "meter-boxes.png") as boxes, Image.open(tmp_path / "seen" / "meter.png") as frames:
+    with (
+        Image.open(tmp_path / "seen" / "meter-boxes.png") as boxes,
+        Image.open(tmp_path / "seen" / "meter.png") as frames,
+    ):
         assert boxes.size == Image.open(path).size and boxes.mode == "RGB"
         assert frames.size == (28 * len(item.label), 28)
     record = json.loads(run_command("edge-predict", "--json", "--max-digits", "2", str(path)).stdout)

@@ -40,7 +40,8 @@ def test_float_onnx_on_raw_tensors_equals_keras(tiny_run, tiny_export_file, mnis
     import keras
 
     keras_probabilities = keras.models.load_model(tiny_run / "model.keras").predict(
-        to_model_input(mnist.x_test), batch_size=1000, verbose=0)
+        to_model_input(mnist.x_test), batch_size=1000, verbose=0
+    )
     probabilities = DigitReader(tiny_export_file("onnx")).predict_tensors(mnist.x_test)
     assert np.abs(probabilities - keras_probabilities).max() <= 1e-5
     np.testing.assert_array_equal(probabilities.argmax(1), keras_probabilities.argmax(1))
@@ -84,7 +85,7 @@ def test_shipped_model_reads_marker_hairline_and_low_resolution_digits(reader, m
 def test_preprocessing_frames_like_mnist(mnist):
     digit = mnist.x_test[0]
     canvas = np.full((300, 400), 230, np.uint8)  # light paper, digit far off-centre
-    canvas[20:20 + 28 * 5, 250:250 + 28 * 5] = upscaled(digit, 5) * (200 / 255) + 30
+    canvas[20 : 20 + 28 * 5, 250 : 250 + 28 * 5] = upscaled(digit, 5) * (200 / 255) + 30
     frame = preprocess(canvas)
     assert frame.shape == (28, 28) and frame.dtype == np.uint8
     rows, cols = np.nonzero(frame > 0)
@@ -163,23 +164,34 @@ def test_several_threads_get_the_same_answers(reader, realistic):
 
 def png_declaring(width: int, height: int) -> bytes:
     """A PNG whose header declares a huge size (a decompression bomb's first bytes)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda d: b"this is not an image", "not an image Pillow can read"),
-    (lambda d: b"", "not an image Pillow can read"),
-    (lambda d: encoded(Image.fromarray(d))[:120], "cannot decode"),
-    (lambda d: encoded(Image.fromarray(d).convert("RGB"), "JPEG")[:300], "cannot decode"),
-    (lambda d: png_declaring(100_000, 100_000), "limit"),
-    (lambda d: encoded(Image.new("L", (1, 1), 0)), "too small"),
-    (lambda d: encoded(Image.new("L", (640, 480), 235)), "no digit found"),
-    (lambda d: encoded(Image.fromarray(np.random.default_rng(0).normal(200, 3, (300, 300)).clip(0, 255).astype(np.uint8))),
-     "no digit found"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda d: b"this is not an image", "not an image Pillow can read"),
+        (lambda d: b"", "not an image Pillow can read"),
+        (lambda d: encoded(Image.fromarray(d))[:120], "cannot decode"),
+        (lambda d: encoded(Image.fromarray(d).convert("RGB"), "JPEG")[:300], "cannot decode"),
+        (lambda d: png_declaring(100_000, 100_000), "limit"),
+        (lambda d: encoded(Image.new("L", (1, 1), 0)), "too small"),
+        (lambda d: encoded(Image.new("L", (640, 480), 235)), "no digit found"),
+        (
+            lambda d: encoded(
+                Image.fromarray(np.random.default_rng(0).normal(200, 3, (300, 300)).clip(0, 255).astype(np.uint8))
+            ),
+            "no digit found",
+        ),
+    ],
+)
 def test_bad_images_raise_one_clear_error(reader, mnist, make, message):
     with pytest.raises(ImageError, match=message):
         reader.read(make(upscaled(mnist.x_test[0], 4)))
@@ -203,8 +215,10 @@ def test_missing_corrupt_and_misshapen_models(tmp_path):
         DigitReader(tmp_path / "corrupt.onnx")
     graph = helper.make_graph(
         [helper.make_node("Flatten", ["image"], ["flat"]), helper.make_node("Softmax", ["flat"], ["probabilities"])],
-        "wrong", [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 32, 32, 1])],
-        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 1024])])
+        "wrong",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 32, 32, 1])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 1024])],
+    )
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "wrong.onnx")
     with pytest.raises(ModelError, match=r"input shape \['N', 32, 32, 1\], expected \[batch, 28, 28, 1\]"):
         DigitReader(tmp_path / "wrong.onnx")
@@ -216,6 +230,8 @@ def test_tflite_models_run_through_the_same_reader(tiny_export_file, mnist):
     onnx_reader = DigitReader(tiny_export_file("onnx-int8"))
     tflite_reader = DigitReader(tiny_export_file("tflite-int8"))
     assert tflite_reader.metadata["format"] == "tflite-int8"
-    agreement = np.mean(onnx_reader.predict_tensors(mnist.x_test[:2000]).argmax(1)
-                        == tflite_reader.predict_tensors(mnist.x_test[:2000]).argmax(1))
+    agreement = np.mean(
+        onnx_reader.predict_tensors(mnist.x_test[:2000]).argmax(1)
+        == tflite_reader.predict_tensors(mnist.x_test[:2000]).argmax(1)
+    )
     assert agreement >= 0.99

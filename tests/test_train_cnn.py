@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from commands import TINY_TRAIN_ARGS, run_command
 from tegaki.runtime.contract import INPUT_CONTRACT, to_model_input
 from tegaki.train.training import split_validation
+
+from commands import TINY_TRAIN_ARGS, run_command
 
 
 def test_tiny_run_writes_every_output(tiny_run, mnist):
@@ -66,13 +67,16 @@ def test_help_lists_exactly_the_architectures():
     assert ARCH_CHOICES.keys() == ARCHITECTURES.keys()
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["--epochs", "0"], 2, b"--epochs"),
-    (["--arch", "resnet9000"], 2, b"'resnet9000' is not one of: seed, edge"),
-    (["--val-split", "0.9"], 2, b"--val-split"),
-    (["--no-such-option"], 2, b"No such option"),
-    (["--data", "/nonexistent/mnist"], 1, b"train-cnn: error: /nonexistent/mnist (from --data) does not exist"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["--epochs", "0"], 2, b"--epochs"),
+        (["--arch", "resnet9000"], 2, b"'resnet9000' is not one of: seed, edge"),
+        (["--val-split", "0.9"], 2, b"--val-split"),
+        (["--no-such-option"], 2, b"No such option"),
+        (["--data", "/nonexistent/mnist"], 1, b"train-cnn: error: /nonexistent/mnist (from --data) does not exist"),
+    ],
+)
 def test_bad_arguments_exit_non_zero_with_a_clear_message(tmp_path, args, code, message):
     result = run_command("train-cnn", *args, "--out", str(tmp_path / "out"))
     assert result.returncode == code
@@ -95,8 +99,12 @@ def test_ctrl_c_writes_nothing_and_resume_finishes_the_run(tmp_path):
     for name, text in earlier.items():
         (out / name).write_text(text)
     args = ["--limit", "3000", "--epochs", "3", "--batch-size", "32", "--out", str(out), "--force"]
-    process = subprocess.Popen([str(Path(sys.executable).with_name("train-cnn")), *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("train-cnn")), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     for line in process.stdout:  # wait until the first epoch is over
         if line.startswith(b"Epoch 2/3"):
             break
@@ -117,8 +125,13 @@ def test_ctrl_c_writes_nothing_and_resume_finishes_the_run(tmp_path):
     # the training time counts the epoch before the interruption too
     assert metadata["epoch_seconds"][0] == round(first_epoch, 1) and len(metadata["epoch_seconds"]) == 3
     assert metadata["train_seconds"] == pytest.approx(sum(metadata["epoch_seconds"]), abs=0.2)
-    assert sorted(p.name for p in out.iterdir()) == ["history.csv", "history.png", "logs", "metadata.json",
-                                                     "model.keras"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "history.csv",
+        "history.png",
+        "logs",
+        "metadata.json",
+        "model.keras",
+    ]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no work folder, no staging, no old run left
 
 

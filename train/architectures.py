@@ -70,8 +70,12 @@ def one_cycle_adamw(total_steps: int, peak: float = 0.01) -> keras.optimizers.Op
     `peak`, then cosine decay to zero."""
     warmup = total_steps // 5
     schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=peak / 25, decay_steps=total_steps - warmup, alpha=0.0,
-        warmup_target=peak, warmup_steps=warmup)
+        initial_learning_rate=peak / 25,
+        decay_steps=total_steps - warmup,
+        alpha=0.0,
+        warmup_target=peak,
+        warmup_steps=warmup,
+    )
     return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=1e-4)
 
 

@@ -43,8 +43,11 @@ class RandomDistortion(layers.Layer):
         scale_y, scale_x = 1 + self._uniform(batch, self.scale), 1 + self._uniform(batch, self.scale)
         shear = self._uniform(batch, self.shear)
         shift_y, shift_x = self._uniform(batch, self.shift * height), self._uniform(batch, self.shift * width)
-        rows, cols = ops.meshgrid(ops.arange(height, dtype="float32") - (height - 1) / 2,
-                                  ops.arange(width, dtype="float32") - (width - 1) / 2, indexing="ij")
+        rows, cols = ops.meshgrid(
+            ops.arange(height, dtype="float32") - (height - 1) / 2,
+            ops.arange(width, dtype="float32") - (width - 1) / 2,
+            indexing="ij",
+        )
         # where each output pixel samples the input: rotate, shear, scale about the centre
         cos, sin = ops.cos(angle), ops.sin(angle)
         sheared_cols = cols[None] + shear * rows[None]
@@ -52,7 +55,9 @@ class RandomDistortion(layers.Layer):
         source_cols = (sin * rows[None] + cos * sheared_cols) / scale_x + (width - 1) / 2 + shift_x
         coarse = keras.random.normal((batch, 4, 4, 2), stddev=self.elastic, seed=self.seed_generator)
         wobble = ops.image.resize(coarse, (height, width), interpolation="bicubic")
-        index = ops.broadcast_to(ops.cast(ops.reshape(ops.arange(batch), (-1, 1, 1)), "float32"), ops.shape(source_rows))
+        index = ops.broadcast_to(
+            ops.cast(ops.reshape(ops.arange(batch), (-1, 1, 1)), "float32"), ops.shape(source_rows)
+        )
         coordinates = ops.stack([index, source_rows + wobble[..., 0], source_cols + wobble[..., 1]])
         warped = ops.image.map_coordinates(images[..., 0], coordinates, order=self.order, fill_mode="constant")
         return warped[..., None]
@@ -64,8 +69,7 @@ class RandomStrokeWidth(layers.Layer):
     step) or erosion (min, about -2 px), blended linearly between whole steps. Half of the
     images draw from `(-factor, factor)` (pens like MNIST's), half from `(-thin, thick)`."""
 
-    def __init__(self, factor: float = 0.25, thin: float = 0.0, thick: float = 0.0, seed: int | None = None,
-                 **kwargs):
+    def __init__(self, factor: float = 0.25, thin: float = 0.0, thick: float = 0.0, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.factor, self.thin, self.thick = factor, thin, thick
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -106,8 +110,11 @@ class RandomLowResolution(layers.Layer):
         draw = keras.random.uniform((2,), seed=self.seed_generator)
         side = ops.cast(self.side[0] + draw[0] * (self.side[1] + 1 - self.side[0]), "int32")
         small = tf.image.resize(images, ops.stack([side, side]), method="area")
-        blocky = tf.cond(draw[1] < 0.5, lambda: tf.image.resize(small, size, method="bilinear"),
-                         lambda: tf.image.resize(small, size, method="bicubic"))
+        blocky = tf.cond(
+            draw[1] < 0.5,
+            lambda: tf.image.resize(small, size, method="bilinear"),
+            lambda: tf.image.resize(small, size, method="bicubic"),
+        )
         chosen = keras.random.uniform((ops.shape(images)[0], 1, 1, 1), seed=self.seed_generator) < self.rate
         return ops.where(chosen, ops.clip(blocky, 0.0, 1.0), images)
 
@@ -127,31 +134,47 @@ class RandomInkPressure(layers.Layer):
             return images
         batch = ops.shape(images)[0]
         if self.gamma > 1:
-            log_gamma = keras.random.uniform((batch, 1, 1, 1), -math.log(self.gamma), math.log(self.gamma),
-                                             seed=self.seed_generator)
+            log_gamma = keras.random.uniform(
+                (batch, 1, 1, 1), -math.log(self.gamma), math.log(self.gamma), seed=self.seed_generator
+            )
             pressed = keras.random.uniform((batch, 1, 1, 1), seed=self.seed_generator) < 0.5
             images = ops.where(pressed, ops.power(ops.maximum(images, 0.0), ops.exp(log_gamma)), images)
         peak = ops.max(images, axis=(1, 2, 3), keepdims=True)
         return ops.where(peak > 0, images / ops.maximum(peak, 1e-6), images)
 
 
-def build_augmenter(seed: int, elastic: float = 0.5, stroke: float = 0.25, order: int = 0, thin: float = 0.0,
-                    thick: float = 0.0, low_resolution: float = 0.0, gamma: float = 1.0) -> keras.Sequential:
+def build_augmenter(
+    seed: int,
+    elastic: float = 0.5,
+    stroke: float = 0.25,
+    order: int = 0,
+    thin: float = 0.0,
+    thick: float = 0.0,
+    low_resolution: float = 0.0,
+    gamma: float = 1.0,
+) -> keras.Sequential:
     """The distortions for float (N, 28, 28, 1) batches in [0, 1]; `elastic` and `stroke`
     set the wobble (pixels) and the everyday stroke-width change (0 turns either off);
     `order` the resampling (0 nearest, 1 bilinear); `thin`, `thick`, `low_resolution` and
     `gamma` the pens, scanners and pressures beyond MNIST's (0, 0, 0, 1: none). The edge
     recipe's choice and the trials behind it: docs/model-search.md."""
-    return keras.Sequential([RandomDistortion(elastic=elastic, order=order, seed=seed),
-                             RandomStrokeWidth(stroke, thin=thin, thick=thick, seed=seed + 1),
-                             RandomLowResolution(low_resolution, seed=seed + 2),
-                             RandomInkPressure(gamma, seed=seed + 3)], name="augment")
+    return keras.Sequential(
+        [
+            RandomDistortion(elastic=elastic, order=order, seed=seed),
+            RandomStrokeWidth(stroke, thin=thin, thick=thick, seed=seed + 1),
+            RandomLowResolution(low_resolution, seed=seed + 2),
+            RandomInkPressure(gamma, seed=seed + 3),
+        ],
+        name="augment",
+    )
 
 
 def augmented_batches(images, labels, batch_size: int, augmenter: keras.Sequential, seed: int) -> tf.data.Dataset:
     """Shuffled training batches, distorted on the fly by `augmenter`."""
-    return (tf.data.Dataset.from_tensor_slices((images, labels))
-            .shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-            .batch(batch_size, drop_remainder=True)  # static shapes for the resampling
-            .map(lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
-            .prefetch(tf.data.AUTOTUNE))
+    return (
+        tf.data.Dataset.from_tensor_slices((images, labels))
+        .shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size, drop_remainder=True)  # static shapes for the resampling
+        .map(lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )

@@ -55,8 +55,11 @@ def load_start_model(init: str) -> tuple[keras.Model | None, tuple[str, ...]]:
         return None, LABELS
     path = shipped_keras_path() if init == "shipped" else Path(init)
     if not path.is_file():
-        raise FineTuneError(f"the shipped Keras model is not installed ({path}); pass --init PATH.keras or "
-                            f"--init scratch" if init == "shipped" else f"--init {path}: no such file")
+        raise FineTuneError(
+            f"the shipped Keras model is not installed ({path}); pass --init PATH.keras or --init scratch"
+            if init == "shipped"
+            else f"--init {path}: no such file"
+        )
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras raises ValueError, zipfile errors, OSError... for bad files
@@ -64,9 +67,11 @@ def load_start_model(init: str) -> tuple[keras.Model | None, tuple[str, ...]]:
     outputs = model.outputs[0].shape[-1]
     sidecar = path.with_name("metadata.json")  # train-cnn writes the labels beside the model
     labels = tuple(json.loads(sidecar.read_text()).get("labels", LABELS)) if sidecar.is_file() else LABELS
-    if len(labels) != outputs or labels[:len(LABELS)] != LABELS:
-        raise FineTuneError(f"--init {path}: {outputs} outputs, labels {list(labels)}; a start model's labels "
-                            "must be the digits 0-9 and then any others")
+    if len(labels) != outputs or labels[: len(LABELS)] != LABELS:
+        raise FineTuneError(
+            f"--init {path}: {outputs} outputs, labels {list(labels)}; a start model's labels "
+            "must be the digits 0-9 and then any others"
+        )
     return model, labels
 
 
@@ -92,6 +97,7 @@ def with_classes(model: keras.Model, old: tuple[str, ...], classes: tuple[str, .
 @dataclass
 class FineTuning:
     """Everything train() needs for a run on the user's images."""
+
     user: UserData
     classes: tuple[str, ...]
     start: keras.Model | None
@@ -109,32 +115,53 @@ class FineTuning:
         return self.start.name if self.start is not None and self.start.name in ARCHITECTURES else "edge"
 
     @classmethod
-    def prepare(cls, user_data: Path | UserData, init: str, mnist_ratio: float, mnist: Mnist, val_split: float,
-                seed: int, limit: int | None = None) -> "FineTuning":
+    def prepare(
+        cls,
+        user_data: Path | UserData,
+        init: str,
+        mnist_ratio: float,
+        mnist: Mnist,
+        val_split: float,
+        seed: int,
+        limit: int | None = None,
+    ) -> "FineTuning":
         user = user_data if isinstance(user_data, UserData) else load_user_data(user_data)
         start, start_labels = load_start_model(init)
         extra = sorted(set(user.classes) - set(start_labels), key=class_sort_key)
         classes = (*start_labels, *extra)
         # the user's labels as indices into the model's classes
-        user = dataclasses.replace(user, labels=np.array([classes.index(user.classes[i]) for i in user.labels]),
-                                   classes=classes)
+        user = dataclasses.replace(
+            user, labels=np.array([classes.index(user.classes[i]) for i in user.labels]), classes=classes
+        )
         train_idx, val_idx = stratified_split(user.labels, val_split, seed)
-        return cls(user=user, classes=classes, start=start, start_labels=start_labels, init=init,
-                   mnist_ratio=mnist_ratio, replay=(mnist.x_train[:limit], mnist.y_train[:limit]),
-                   train_idx=train_idx, val_idx=val_idx)
+        return cls(
+            user=user,
+            classes=classes,
+            start=start,
+            start_labels=start_labels,
+            init=init,
+            mnist_ratio=mnist_ratio,
+            replay=(mnist.x_train[:limit], mnist.y_train[:limit]),
+            train_idx=train_idx,
+            val_idx=val_idx,
+        )
 
     def recipe(self, recipe: Recipe) -> Recipe:
         """From a trained model: short and gentle; from scratch: the architecture's own."""
         if self.start is None:
             return recipe
-        return dataclasses.replace(recipe, optimizer=partial(one_cycle_adamw, peak=FINE_TUNE_PEAK),
-                                   epochs=FINE_TUNE_EPOCHS, batch_size=FINE_TUNE_BATCH, patience=None)
+        return dataclasses.replace(
+            recipe,
+            optimizer=partial(one_cycle_adamw, peak=FINE_TUNE_PEAK),
+            epochs=FINE_TUNE_EPOCHS,
+            batch_size=FINE_TUNE_BATCH,
+            patience=None,
+        )
 
     def split(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The user's training and validation images (model input) and labels."""
         x, y = self.user.images, self.user.labels
-        return (to_model_input(x[self.train_idx]), y[self.train_idx],
-                to_model_input(x[self.val_idx]), y[self.val_idx])
+        return (to_model_input(x[self.train_idx]), y[self.train_idx], to_model_input(x[self.val_idx]), y[self.val_idx])
 
     def build_model(self, recipe: Recipe, x_val: np.ndarray, x_test: np.ndarray, y_test: np.ndarray) -> keras.Model:
         """The start model, scored as it is on the held-out images, then widened to the classes
@@ -142,23 +169,32 @@ class FineTuning:
         model = self.start if self.start is not None else recipe.build()
         if self.start is not None:
             y_val = self.user.labels[self.val_idx]
-            self.before = {name: float(np.mean(model.predict(x, batch_size=1024, verbose=0).argmax(1) == y))
-                           for name, x, y in (("validation_accuracy", x_val, y_val), ("test_accuracy", x_test, y_test))}
-            print(f"start: {self.init} model reads {self.before['validation_accuracy']:.2%} of your held-out images, "
-                  f"{self.before['test_accuracy']:.2%} of MNIST test")
+            self.before = {
+                name: float(np.mean(model.predict(x, batch_size=1024, verbose=0).argmax(1) == y))
+                for name, x, y in (("validation_accuracy", x_val, y_val), ("test_accuracy", x_test, y_test))
+            }
+            print(
+                f"start: {self.init} model reads {self.before['validation_accuracy']:.2%} of your held-out images, "
+                f"{self.before['test_accuracy']:.2%} of MNIST test"
+            )
         if self.start is not None:
             for layer in model.layers:  # keep MNIST's normalisation statistics (see the module docs)
                 if isinstance(layer, layers.BatchNormalization):
                     layer.trainable = False
         if len(self.classes) != model.outputs[0].shape[-1]:
-            print(f"model: {model.outputs[0].shape[-1]} -> {len(self.classes)} classes "
-                  f"(adds {', '.join(self.classes[len(self.start_labels):])}): the last layer is replaced")
+            print(
+                f"model: {model.outputs[0].shape[-1]} -> {len(self.classes)} classes "
+                f"(adds {', '.join(self.classes[len(self.start_labels) :])}): the last layer is replaced"
+            )
             model = with_classes(model, self.start_labels, self.classes)
         return model
 
-    def batches(self, x_train: np.ndarray, batch_size: int, augmenter, seed: int, one_hot: bool) -> tuple[tf.data.Dataset, int]:
+    def batches(
+        self, x_train: np.ndarray, batch_size: int, augmenter, seed: int, one_hot: bool
+    ) -> tuple[tf.data.Dataset, int]:
         """Endless shuffled batches mixing the user's images with replayed MNIST ones (a fresh
         draw every epoch), augmented like MNIST training; and the steps in one epoch."""
+
         def stream(x, y, offset):
             return tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed + offset).repeat()
 
@@ -166,14 +202,21 @@ class FineTuning:
         sources = [stream(x_train, self.user.labels[self.train_idx], 0)]
         if self.mnist_ratio > 0:
             sources.append(stream(to_model_input(mnist_x), mnist_y.astype(np.int64), 1))
-        weights = [1.0, self.mnist_ratio][:len(sources)]
-        mixed = tf.data.Dataset.sample_from_datasets(sources, weights=weights, seed=seed) if len(sources) > 1 else sources[0]
+        weights = [1.0, self.mnist_ratio][: len(sources)]
+        mixed = (
+            tf.data.Dataset.sample_from_datasets(sources, weights=weights, seed=seed)
+            if len(sources) > 1
+            else sources[0]
+        )
         depth = len(self.classes)
-        batches = (mixed.batch(batch_size, drop_remainder=True)
-                   .map(lambda x, y: (augmenter(x, training=True) if augmenter else x,
-                                      tf.one_hot(y, depth) if one_hot else y),
-                        num_parallel_calls=tf.data.AUTOTUNE)
-                   .prefetch(tf.data.AUTOTUNE))
+        batches = (
+            mixed.batch(batch_size, drop_remainder=True)
+            .map(
+                lambda x, y: (augmenter(x, training=True) if augmenter else x, tf.one_hot(y, depth) if one_hot else y),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+            .prefetch(tf.data.AUTOTUNE)
+        )
         steps = max(1, round(len(x_train) * (1 + self.mnist_ratio) / batch_size))
         return batches, steps
 
@@ -181,11 +224,24 @@ class FineTuning:
         """What metadata.json says about the data, classes and start of a fine-tuning run."""
         return {
             "labels": list(self.classes),
-            "data": {"source": self.user.source, "sha256": self.user.sha256(), "images": self.user.counts(),
-                     "skipped": len(self.user.skipped), "val_split": val_split, "split": "stratified per class",
-                     "mnist": {"source": mnist.source, "train_sha256": mnist.train_sha256(),
-                               "ratio": self.mnist_ratio, "replay_pool": len(self.replay[0])}},
-            "fine_tuning": {"init": self.init, "start_labels": list(self.start_labels),
-                            "replaced_last_layer": self.start is not None and len(self.classes) != len(self.start_labels),
-                            "before": self.before},
+            "data": {
+                "source": self.user.source,
+                "sha256": self.user.sha256(),
+                "images": self.user.counts(),
+                "skipped": len(self.user.skipped),
+                "val_split": val_split,
+                "split": "stratified per class",
+                "mnist": {
+                    "source": mnist.source,
+                    "train_sha256": mnist.train_sha256(),
+                    "ratio": self.mnist_ratio,
+                    "replay_pool": len(self.replay[0]),
+                },
+            },
+            "fine_tuning": {
+                "init": self.init,
+                "start_labels": list(self.start_labels),
+                "replaced_last_layer": self.start is not None and len(self.classes) != len(self.start_labels),
+                "before": self.before,
+            },
         }

@@ -90,8 +90,7 @@ def _load_idx_folder(folder: Path) -> Mnist:
         file = _find_idx(folder, stem)
         if file is None:
             raise MnistError(
-                f"{folder}: missing {stem} (or {stem}.gz); a MNIST folder holds "
-                + ", ".join(IDX_FILES.values())
+                f"{folder}: missing {stem} (or {stem}.gz); a MNIST folder holds " + ", ".join(IDX_FILES.values())
             )
         arrays[key] = _read_idx(file, images=key.startswith("x"))
     return _checked(arrays, str(folder))

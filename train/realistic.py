@@ -35,17 +35,26 @@ def _encode(image: Image.Image, fmt: str, **options) -> bytes:
 
 def _scaled(digit: np.ndarray, side: int) -> np.ndarray:
     """The 28x28 digit resized to side x side, as ink strength in [0, 1]."""
-    return np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BICUBIC), np.float32).clip(0, 255) / 255
+    return (
+        np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BICUBIC), np.float32).clip(0, 255) / 255
+    )
 
 
-def _on_paper(ink: np.ndarray, canvas: tuple[int, int], rng: np.random.Generator, paper: float = 0.9,
-              lighting: float = 0.0, noise: float = 0.0, ink_level: float = 0.1) -> np.ndarray:
+def _on_paper(
+    ink: np.ndarray,
+    canvas: tuple[int, int],
+    rng: np.random.Generator,
+    paper: float = 0.9,
+    lighting: float = 0.0,
+    noise: float = 0.0,
+    ink_level: float = 0.1,
+) -> np.ndarray:
     """Dark ink at a random place on light paper with optional lighting gradient and grain."""
     height, width = canvas
     y = rng.integers(0, height - ink.shape[0] + 1)
     x = rng.integers(0, width - ink.shape[1] + 1)
     strength = np.zeros(canvas, np.float32)
-    strength[y:y + ink.shape[0], x:x + ink.shape[1]] = ink
+    strength[y : y + ink.shape[0], x : x + ink.shape[1]] = ink
     rows = np.arange(height, dtype=np.float32)[:, None]
     cols = np.arange(width, dtype=np.float32)[None, :]
     angle = rng.uniform(0, 2 * np.pi)
@@ -149,8 +158,15 @@ def pen_stroke(digit: np.ndarray, width: float) -> np.ndarray:
 
 def _pen_on_paper(digit, rng, width):
     side = int(rng.integers(80, 200))
-    ink = np.asarray(Image.fromarray(np.round(pen_stroke(digit, width) * 255).astype(np.uint8)).resize(
-        (side, side), Image.Resampling.BOX), np.float32) / 255
+    ink = (
+        np.asarray(
+            Image.fromarray(np.round(pen_stroke(digit, width) * 255).astype(np.uint8)).resize(
+                (side, side), Image.Resampling.BOX
+            ),
+            np.float32,
+        )
+        / 255
+    )
     return _encode(_gray(_on_paper(ink, (side + 60, side + 60), rng, paper=0.92, ink_level=0.08)), "PNG")
 
 
@@ -168,7 +184,7 @@ def low_resolution(digit, rng):
     """A digit scanned at 8, 10 or 12 px height, in 17 grey levels, then upsampled 5-8x by
     bicubic or bilinear interpolation: blurred and blocky."""
     ys, xs = np.nonzero(digit)
-    crop = Image.fromarray(digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
+    crop = Image.fromarray(digit[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1])
     height = int(rng.choice([8, 10, 12]))
     width = max(2, round(crop.width * height / crop.height))
     coarse = np.pad(np.asarray(crop.resize((width, height), Image.Resampling.BOX), np.float32), 1)
@@ -179,13 +195,22 @@ def low_resolution(digit, rng):
     return "low-res.png", _encode(_gray(1 - np.clip(big, 0, 1) * 0.9), "PNG")
 
 
-VARIANTS: list[Callable] = [inverted, small, off_centre, large_canvas, noisy_paper, phone_jpeg,
-                            transparent_canvas, blue_pen_yellow_paper]
+VARIANTS: list[Callable] = [
+    inverted,
+    small,
+    off_centre,
+    large_canvas,
+    noisy_paper,
+    phone_jpeg,
+    transparent_canvas,
+    blue_pen_yellow_paper,
+]
 HAND_VARIANTS: list[Callable] = [thick_marker, thin_pen, low_resolution]
 
 
-def realistic_images(images: np.ndarray, labels: np.ndarray, count: int = 1000, seed: int = 0,
-                     variants: list[Callable] = VARIANTS) -> list[RealisticImage]:
+def realistic_images(
+    images: np.ndarray, labels: np.ndarray, count: int = 1000, seed: int = 0, variants: list[Callable] = VARIANTS
+) -> list[RealisticImage]:
     """`count` files, cycling through `variants` over the first `count` digits."""
     rng = np.random.default_rng(seed)
     made = []

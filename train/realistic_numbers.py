@@ -34,25 +34,34 @@ class RealisticNumber:
 
 def _grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Row and column coordinates in [-0.5, 0.5]."""
-    return (np.arange(height, dtype=np.float32)[:, None] / height - 0.5,
-            np.arange(width, dtype=np.float32)[None, :] / width - 0.5)
+    return (
+        np.arange(height, dtype=np.float32)[:, None] / height - 0.5,
+        np.arange(width, dtype=np.float32)[None, :] / width - 0.5,
+    )
 
 
-def _paper(height: int, width: int, rng: np.random.Generator, level: float, lighting: float,
-           vignette: float = 0.0, noise: float = 0.02) -> np.ndarray:
+def _paper(
+    height: int,
+    width: int,
+    rng: np.random.Generator,
+    level: float,
+    lighting: float,
+    vignette: float = 0.0,
+    noise: float = 0.02,
+) -> np.ndarray:
     """Paper brightness (H, W): a lighting gradient, a darker rim, grain."""
     rows, cols = _grid(height, width)
     angle = rng.uniform(0, 2 * np.pi)
     paper = level + (np.cos(angle) * cols + np.sin(angle) * rows) * lighting
-    paper = paper - vignette * (rows ** 2 + cols ** 2) * 2  # 0 at the centre, -vignette at the corners
+    paper = paper - vignette * (rows**2 + cols**2) * 2  # 0 at the centre, -vignette at the corners
     return paper + rng.standard_normal((height, width), dtype=np.float32) * noise
 
 
 def _place(strength: np.ndarray, ink: np.ndarray, y: int, x: int) -> None:
     """Add `ink` (stroke strength in [0, 1]) at (y, x), clipped to the canvas."""
     h, w = ink.shape
-    region = strength[y:y + h, x:x + w]
-    np.maximum(region, ink[:region.shape[0], :region.shape[1]], out=region)
+    region = strength[y : y + h, x : x + w]
+    np.maximum(region, ink[: region.shape[0], : region.shape[1]], out=region)
 
 
 def _render(paper: np.ndarray, strength: np.ndarray, ink_level: float) -> np.ndarray:
@@ -68,8 +77,9 @@ def _file(pixels: np.ndarray, rng: np.random.Generator, tint=None) -> tuple[str,
     return "jpg", _encode(image, "JPEG", quality=int(rng.integers(70, 92)))
 
 
-def _digit_somewhere(digit: np.ndarray, side: int, canvas: tuple[int, int], rng: np.random.Generator,
-                     margin: float = 0.15) -> tuple[np.ndarray, tuple[int, int]]:
+def _digit_somewhere(
+    digit: np.ndarray, side: int, canvas: tuple[int, int], rng: np.random.Generator, margin: float = 0.15
+) -> tuple[np.ndarray, tuple[int, int]]:
     """Stroke strength of the digit at a random place away from the edges, and its top-left."""
     ink = _scaled(digit, side)
     height, width = canvas
@@ -97,8 +107,10 @@ def desk(digit, rng):
     cx, cy = x + rng.uniform(-60, 200), y + rng.uniform(-60, 200)
     half_w, half_h = rng.uniform(280, 420), rng.uniform(250, 380)
     corners = [(-half_w, -half_h), (half_w, -half_h), (half_w, half_h), (-half_w, half_h)]
-    ImageDraw.Draw(sheet).polygon([(cx + u * np.cos(angle) - v * np.sin(angle), cy + u * np.sin(angle) + v * np.cos(angle))
-                                   for u, v in corners], fill=255)
+    ImageDraw.Draw(sheet).polygon(
+        [(cx + u * np.cos(angle) - v * np.sin(angle), cy + u * np.sin(angle) + v * np.cos(angle)) for u, v in corners],
+        fill=255,
+    )
     on_sheet = np.asarray(sheet, np.float32) / 255
     on_sheet = np.maximum(on_sheet, strength > 0)  # the digit is written on the sheet
     paper = _paper(height, width, rng, level=0.85, lighting=0.15)
@@ -112,7 +124,7 @@ def _ruled(height: int, width: int, rng: np.random.Generator, spacing: float, fi
     lines = np.zeros((height, width), np.float32)
     thickness = int(rng.integers(1, 3))
     for row in np.arange(first % spacing, height, spacing).astype(int):
-        lines[row:row + thickness] = 1.0
+        lines[row : row + thickness] = 1.0
     return lines
 
 
@@ -187,7 +199,7 @@ def hard_pages(images: np.ndarray, labels: np.ndarray, count: int = 500, seed: i
 
 def _tight(digit: np.ndarray) -> np.ndarray:
     rows, cols = np.nonzero(digit > 30)
-    return digit[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    return digit[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
 
 
 def _written(digit: np.ndarray, height: int, slant: float) -> np.ndarray:
@@ -197,8 +209,12 @@ def _written(digit: np.ndarray, height: int, slant: float) -> np.ndarray:
     image = Image.fromarray(tight).resize((width, height), Image.Resampling.BICUBIC)
     extra = int(abs(slant) * height)
     # affine maps output to input: x_in = x_out + slant * (y_out - height), leaning the top to the right
-    sheared = image.transform((width + extra, height), Image.Transform.AFFINE,
-                              (1, slant, -slant * height if slant > 0 else 0, 0, 1, 0), Image.Resampling.BILINEAR)
+    sheared = image.transform(
+        (width + extra, height),
+        Image.Transform.AFFINE,
+        (1, slant, -slant * height if slant > 0 else 0, 0, 1, 0),
+        Image.Resampling.BILINEAR,
+    )
     return np.asarray(sheared, np.float32).clip(0, 255) / 255
 
 
@@ -232,25 +248,43 @@ def number(digits: list[np.ndarray], rng: np.random.Generator, clutter: str = ""
     lines = np.zeros_like(strength)
     if clutter == "underline":
         row = bottom + int(height * rng.uniform(0.08, 0.25))
-        lines[row:row + thickness, max(0, left - int(height * rng.uniform(0, 0.4))):right + int(height * rng.uniform(0, 0.4))] = 1
+        lines[
+            row : row + thickness,
+            max(0, left - int(height * rng.uniform(0, 0.4))) : right + int(height * rng.uniform(0, 0.4)),
+        ] = 1
     elif clutter == "box":
         pad = int(height * rng.uniform(0.25, 0.45))
-        y0, y1, x0, x1 = max(0, top - pad), min(canvas_height - thickness, bottom + pad), max(0, left - pad), min(width - thickness, right + pad)
-        lines[y0:y0 + thickness, x0:x1 + thickness] = lines[y1:y1 + thickness, x0:x1 + thickness] = 1
-        lines[y0:y1, x0:x0 + thickness] = lines[y0:y1, x1:x1 + thickness] = 1
+        y0, y1, x0, x1 = (
+            max(0, top - pad),
+            min(canvas_height - thickness, bottom + pad),
+            max(0, left - pad),
+            min(width - thickness, right + pad),
+        )
+        lines[y0 : y0 + thickness, x0 : x1 + thickness] = lines[y1 : y1 + thickness, x0 : x1 + thickness] = 1
+        lines[y0:y1, x0 : x0 + thickness] = lines[y0:y1, x1 : x1 + thickness] = 1
     elif clutter == "ruled":
-        lines = _ruled(canvas_height, width, rng, height * rng.uniform(1.3, 1.7), bottom + int(height * 0.05)) * rng.uniform(0.2, 0.35)
+        lines = _ruled(
+            canvas_height, width, rng, height * rng.uniform(1.3, 1.7), bottom + int(height * 0.05)
+        ) * rng.uniform(0.2, 0.35)
     elif clutter == "speck":
         _speck(strength, rng, height * rng.uniform(0.1, 0.25), (top, left, bottom, right))
     if clutter in ("underline", "box"):  # drawn with the same pen
         strength = np.maximum(strength, lines)
     else:
         paper = _render(paper, lines, 0.0)
-    return _file(_render(paper, strength, rng.uniform(0.05, 0.2)), rng, tint=(0.6, 0.7, 1.0) if rng.random() < 0.3 else None)
+    return _file(
+        _render(paper, strength, rng.uniform(0.05, 0.2)), rng, tint=(0.6, 0.7, 1.0) if rng.random() < 0.3 else None
+    )
 
 
-def numbers(images: np.ndarray, labels: np.ndarray, count: int = 1000, seed: int = 0, lengths: tuple[int, int] = (2, 8),
-            clutter_share: float = 0.5) -> list[RealisticNumber]:
+def numbers(
+    images: np.ndarray,
+    labels: np.ndarray,
+    count: int = 1000,
+    seed: int = 0,
+    lengths: tuple[int, int] = (2, 8),
+    clutter_share: float = 0.5,
+) -> list[RealisticNumber]:
     """`count` numbers of lengths in `lengths` (inclusive), digits drawn from the whole MNIST test set."""
     rng = np.random.default_rng(seed)
     made = []

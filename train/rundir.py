@@ -48,8 +48,10 @@ def check_out(out: Path, force: bool, resume: bool) -> None:
         if not is_run(out):
             raise RunFolderError(f"--out {out} holds other files and no tegaki run; choose a new or empty folder")
         if not force:
-            raise RunFolderError(f"--out {out} holds a finished run; pass --force to replace it (its exports and "
-                                 "logs with it) or choose another --out")
+            raise RunFolderError(
+                f"--out {out} holds a finished run; pass --force to replace it (its exports and "
+                "logs with it) or choose another --out"
+            )
     if resume and not (work_folder(out) / STATE_DIR).is_dir():
         raise RunFolderError(f"nothing to resume: no interrupted run for {out} (looked in {work_folder(out)})")
 

@@ -15,8 +15,19 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 # segments: a top, b top right, c bottom right, d bottom, e bottom left, f top left, g middle
-SEGMENTS = {"0": "abcdef", "1": "bc", "2": "abged", "3": "abgcd", "4": "fgbc", "5": "afgcd",
-            "6": "afgedc", "7": "abc", "8": "abcdefg", "9": "abcdfg", "minus": "g"}
+SEGMENTS = {
+    "0": "abcdef",
+    "1": "bc",
+    "2": "abged",
+    "3": "abgcd",
+    "4": "fgbc",
+    "5": "afgcd",
+    "6": "afgedc",
+    "7": "abc",
+    "8": "abcdefg",
+    "9": "abcdfg",
+    "minus": "g",
+}
 CLASSES = tuple(SEGMENTS)
 # red, green, amber, ice blue: bright enough in luminance to read (a pure blue LED on black
 # is too dim for any grey-level reader, the runtime included)
@@ -44,9 +55,15 @@ def _segment_polygons(width: float, height: float, thickness: float, gap: float)
 
     top, middle, bottom = t / 2, height / 2, height - t / 2
     left, right = t / 2, width - t / 2
-    return {"a": horizontal(top), "g": horizontal(middle), "d": horizontal(bottom),
-            "f": vertical(left, top, middle), "b": vertical(right, top, middle),
-            "e": vertical(left, middle, bottom), "c": vertical(right, middle, bottom)}
+    return {
+        "a": horizontal(top),
+        "g": horizontal(middle),
+        "d": horizontal(bottom),
+        "f": vertical(left, top, middle),
+        "b": vertical(right, top, middle),
+        "e": vertical(left, middle, bottom),
+        "c": vertical(right, middle, bottom),
+    }
 
 
 def render(label: str, rng: np.random.Generator) -> tuple[Image.Image, str]:
@@ -73,8 +90,9 @@ def render(label: str, rng: np.random.Generator) -> tuple[Image.Image, str]:
         colour = ink if name in SEGMENTS[label] else ghost
         points = [(margin + x + (height - y) * slant, margin + y) for x, y in polygon]
         draw.polygon(points, fill=tuple(int(v) for v in colour))
-    image = image.rotate(rng.uniform(-4, 4), resample=Image.Resampling.BILINEAR, expand=True,
-                         fillcolor=tuple(int(v) for v in paper))
+    image = image.rotate(
+        rng.uniform(-4, 4), resample=Image.Resampling.BILINEAR, expand=True, fillcolor=tuple(int(v) for v in paper)
+    )
     image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.0, 1.2)))
     pixels = np.asarray(image, np.float32) + rng.normal(0, rng.uniform(0, 8), (image.height, image.width, 1))
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)), style

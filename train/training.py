@@ -22,7 +22,7 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata as package_metadata
 from pathlib import Path
 
@@ -107,8 +107,12 @@ def split_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np
 
 
 def library_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version(), "tensorflow": tf.__version__,
-                "keras": keras.__version__, "numpy": np.__version__}
+    versions = {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
     try:
         versions["tegaki"] = package_metadata.version("tegaki")
     except package_metadata.PackageNotFoundError:
@@ -125,8 +129,9 @@ def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
     mnist = load_mnist(config.data)
     tuning = None
     if config.user_data is not None:
-        tuning = FineTuning.prepare(config.user_data, config.init, config.mnist_ratio, mnist, config.val_split,
-                                    config.seed, config.limit)
+        tuning = FineTuning.prepare(
+            config.user_data, config.init, config.mnist_ratio, mnist, config.val_split, config.seed, config.limit
+        )
         config = dataclasses.replace(config, arch=config.arch or tuning.architecture)
     recipe = recipe or ARCHITECTURES[config.arch]
     recipe = tuning.recipe(recipe) if tuning else recipe
@@ -137,9 +142,11 @@ def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
     x_test, y_test = to_model_input(mnist.x_test), mnist.y_test
     if tuning:
         x_train, y_train, x_val, y_val = tuning.split()
-        print(f"data: {tuning.user.source}: {len(labels)} classes ({', '.join(labels)}), {len(x_train)} train and "
-              f"{len(x_val)} validation images; {config.mnist_ratio:g} MNIST images replayed per image from "
-              f"{mnist.source}; test: {len(x_test)} MNIST images")
+        print(
+            f"data: {tuning.user.source}: {len(labels)} classes ({', '.join(labels)}), {len(x_train)} train and "
+            f"{len(x_val)} validation images; {config.mnist_ratio:g} MNIST images replayed per image from "
+            f"{mnist.source}; test: {len(x_test)} MNIST images"
+        )
     else:
         x_all, y_all = mnist.x_train[: config.limit], mnist.y_train[: config.limit]
         train_idx, val_idx = split_validation(len(x_all), config.val_split, config.seed)
@@ -157,8 +164,9 @@ def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
     model = tuning.build_model(recipe, x_val, x_test, mnist.y_test) if tuning else recipe.build()
     if tuning:
         augmenter = recipe.augment(config.seed) if recipe.augment else None
-        fit_data, steps_per_epoch = tuning.batches(x_train, batch_size, augmenter, config.seed,
-                                                   one_hot=bool(recipe.label_smoothing))
+        fit_data, steps_per_epoch = tuning.batches(
+            x_train, batch_size, augmenter, config.seed, one_hot=bool(recipe.label_smoothing)
+        )
         fit_data = {"x": fit_data, "steps_per_epoch": steps_per_epoch, "shuffle": False}
     elif recipe.augment:
         augmenter = recipe.augment(config.seed)
@@ -168,8 +176,10 @@ def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
         fit_data = {"x": x_train, "y": y_train, "batch_size": batch_size}
         steps_per_epoch = -(-len(x_train) // batch_size)
     model.compile(optimizer=recipe.optimizer(steps_per_epoch * epochs), loss=loss, metrics=["accuracy"])
-    print(f"model: {config.arch} ({recipe.description}), {model.count_params():,} parameters; "
-          f"{epochs} epoch{'' if epochs == 1 else 's'} (the recipe: {recipe.epochs}), batch {batch_size}")
+    print(
+        f"model: {config.arch} ({recipe.description}), {model.count_params():,} parameters; "
+        f"{epochs} epoch{'' if epochs == 1 else 's'} (the recipe: {recipe.epochs}), batch {batch_size}"
+    )
 
     work = rundir.start(out, config.resume)
     logdir = rundir.inside_work(Path(config.logdir) if config.logdir else out / "logs", out)
@@ -187,10 +197,12 @@ def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
     if recipe.patience:
         # validation loss, not accuracy: on 6,000 images accuracy moves in steps of 0.017% and
         # ties early, so the "best" epoch would be a noisy pick; the loss keeps improving smoothly
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=recipe.patience,
-                                                       restore_best_weights=True, verbose=1))
-    model.fit(**fit_data, epochs=epochs, validation_data=(x_val, y_val), verbose=config.verbose,
-              callbacks=callbacks)
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=recipe.patience, restore_best_weights=True, verbose=1
+            )
+        )
+    model.fit(**fit_data, epochs=epochs, validation_data=(x_val, y_val), verbose=config.verbose, callbacks=callbacks)
     shutil.copyfile(state / HISTORY_FILE, work / HISTORY_FILE)
     history_rows = read_history(work / HISTORY_FILE)
     epoch_seconds = clock.per_epoch(len(history_rows["loss"]))
@@ -210,18 +222,25 @@ def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
         "train_images": len(x_train),
         "validation_images": len(x_val),
         "test": {"loss": float(test_loss), "accuracy": float(test_accuracy), "images": len(x_test)},
-        "validation": {"loss": float(history_rows["val_loss"][best]),
-                       "accuracy": float(history_rows["val_accuracy"][best]), "best_epoch": best + 1},
+        "validation": {
+            "loss": float(history_rows["val_loss"][best]),
+            "accuracy": float(history_rows["val_accuracy"][best]),
+            "best_epoch": best + 1,
+        },
         "epochs_run": len(history_rows["loss"]),
         "train_seconds": round(sum(epoch_seconds), 1),  # every epoch's, across a resume
         "epoch_seconds": epoch_seconds,
-        "data": {"source": mnist.source, "train_sha256": mnist.train_sha256(),
-                 "limit": config.limit, "val_split": config.val_split},
+        "data": {
+            "source": mnist.source,
+            "train_sha256": mnist.train_sha256(),
+            "limit": config.limit,
+            "val_split": config.val_split,
+        },
         "input": INPUT_CONTRACT,
         "labels": list(labels),
         "versions": library_versions(),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if tuning:
         metadata.update(tuning.metadata(mnist, config.val_split))

@@ -78,16 +78,21 @@ def class_sort_key(name: str) -> tuple[bool, str]:
 
 def _check_class_name(name: str, where: str) -> None:
     if not CLASS_NAME.fullmatch(name):
-        hint = ("numeric classes are the digits 0-9; give other symbols a name (minus, x, blank)"
-                if re.fullmatch(r"[\d.+\-]+", name) else
-                "a class name is a digit 0-9 or a word of letters, digits, _, + or - (up to 32)")
+        hint = (
+            "numeric classes are the digits 0-9; give other symbols a name (minus, x, blank)"
+            if re.fullmatch(r"[\d.+\-]+", name)
+            else "a class name is a digit 0-9 or a word of letters, digits, _, + or - (up to 32)"
+        )
         raise UserDataError(f"{where}: {name!r} is not a class name: {hint}")
 
 
 def _visible_files(folder: Path) -> list[Path]:
     """Every file under `folder`, hidden ones (.DS_Store, editor backups) left out."""
-    return sorted(p for p in folder.rglob("*")
-                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
 
 
 def list_folder(root: Path) -> list[tuple[Path, str]]:
@@ -100,7 +105,8 @@ def list_folder(root: Path) -> list[tuple[Path, str]]:
         raise UserDataError(
             f"{root}: no class sub-folders{loose}. --data takes a folder with one sub-folder of images per "
             f"class (0/ ... 9/, or names such as minus/), a CSV of path,label, or MNIST (the four IDX files "
-            f"or mnist.npz)")
+            f"or mnist.npz)"
+        )
     entries = []
     for folder in folders:
         _check_class_name(folder.name, str(folder))
@@ -135,8 +141,9 @@ def list_csv(path: Path) -> list[tuple[Path, str]]:
         entries.append((file, label))
     if missing:
         shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
-        raise UserDataError(f"{path}: {len(missing)} listed files not found (paths are relative to "
-                            f"{path.parent}): {shown}")
+        raise UserDataError(
+            f"{path}: {len(missing)} listed files not found (paths are relative to {path.parent}): {shown}"
+        )
     if not entries:
         raise UserDataError(f"{path}: no path,label rows")
     return entries
@@ -161,10 +168,18 @@ def load_user_data(path: Path, min_per_class: int = MIN_PER_CLASS, report=print)
     counts = np.bincount(np.array(labels, dtype=np.int64), minlength=len(classes))
     small = [f"{name} ({count})" for name, count in zip(classes, counts) if count < min_per_class]
     if small:
-        raise UserDataError(f"{path}: too few readable images in class {', '.join(small)}; each class needs at "
-                            f"least {min_per_class}" + (f" ({len(skipped)} files were skipped)" if skipped else ""))
-    return UserData(images=np.stack(frames), labels=np.array(labels, dtype=np.int64), classes=classes,
-                    files=tuple(files), source=str(path), skipped=skipped)
+        raise UserDataError(
+            f"{path}: too few readable images in class {', '.join(small)}; each class needs at "
+            f"least {min_per_class}" + (f" ({len(skipped)} files were skipped)" if skipped else "")
+        )
+    return UserData(
+        images=np.stack(frames),
+        labels=np.array(labels, dtype=np.int64),
+        classes=classes,
+        files=tuple(files),
+        source=str(path),
+        skipped=skipped,
+    )
 
 
 def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
