@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tegaki.runtime import DigitReader
+from tegaki.runtime import DigitReader, preprocess
 from tegaki.runtime.contract import to_model_input
 from tegaki.train.finetune import load_start_model
 from tegaki.train.mnist import load_mnist
@@ -44,7 +44,7 @@ start, start_labels = load_start_model(args.init)
 def keras_accuracy(model, labels: tuple[str, ...]) -> dict:
     """On held-out display images (preprocessed by the runtime) and on MNIST test; a class the
     model lacks (`minus` for the start model) counts as wrong."""
-    reader_frames = np.stack([DigitReader.prepare(item.data)[0] for item in held_out])
+    reader_frames = np.stack([preprocess(item.data) for item in held_out])
     truth = [item.label for item in held_out]
     guesses = model.predict(to_model_input(reader_frames), batch_size=1024, verbose=0).argmax(1)
     mnist_guesses = model.predict(to_model_input(mnist.x_test), batch_size=1024, verbose=0).argmax(1)
