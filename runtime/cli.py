@@ -148,7 +148,7 @@ def edge_predict(
     paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="images, folders, globs or -")],
     model: Annotated[
         Path | None,
-        typer.Option(help="an .onnx file (or .tflite with tegaki[tflite]) [default: the model shipped with tegaki]"),
+        typer.Option(help="an .onnx file (or .tflite with the tflite extra) [default: the model shipped with tegaki]"),
     ] = None,
     json_lines: Annotated[
         bool,
@@ -159,7 +159,14 @@ def edge_predict(
             "timing_ms; digit, label and top_k for a one-digit image",
         ),
     ] = False,
-    top_k: Annotated[int, typer.Option(min=1, max=10, help="also show the next most likely digits")] = 1,
+    top_k: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=10,
+            help="also show the next most likely digits (text: for a one-digit image; --json: for every digit)",
+        ),
+    ] = 1,
     threshold: Annotated[
         float,
         typer.Option(

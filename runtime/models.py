@@ -130,7 +130,7 @@ class TfliteModel:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
             raise ModelError(
-                f"{path}: running .tflite files needs ai-edge-litert; install it with: pip install 'tegaki[tflite]'"
+                f"{path}: running .tflite files needs ai-edge-litert; install tegaki with that extra: pip install 'tegaki[tflite]' (in a clone of tegaki: pip install '.[tflite]')"
             ) from None
         self.path = Path(path)
         try:

@@ -29,7 +29,7 @@ def edge_serve(
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0: any free one)")] = 8000,
     model: Annotated[
         Path | None,
-        typer.Option(help="an .onnx file (or .tflite with tegaki[tflite]) [default: the model shipped with tegaki]"),
+        typer.Option(help="an .onnx file (or .tflite with the tflite extra) [default: the model shipped with tegaki]"),
     ] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="images read in parallel [default: all cores]")] = None,
     token: Annotated[

@@ -291,7 +291,7 @@ class Guard:
                 scope["path"],
                 status or 500,
                 (time.perf_counter() - started) * 1000,
-                f" digit={digit}" if digit is not None else "",
+                f" number={digit}" if digit is not None else "",
             )
 
 

@@ -119,7 +119,7 @@ def test_ctrl_c_writes_nothing_and_resume_finishes_the_run(tmp_path):
     assert resumed.returncode == 0, resumed.stderr.decode()[-1500:]
     assert b"Epoch 1/3" not in resumed.stdout and b"Epoch 3/3" in resumed.stdout  # picked up after epoch 1
     rows = list(csv.DictReader((out / "history.csv").open()))
-    assert [row["epoch"] for row in rows] == ["0", "1", "2"]
+    assert [row["epoch"] for row in rows] == ["1", "2", "3"]  # counted as the console counts them
     metadata = json.loads((out / "metadata.json").read_text())
     assert metadata["epochs_run"] == 3 and metadata["test"]["accuracy"] > 0.85
     # the training time counts the epoch before the interruption too

@@ -18,7 +18,6 @@ import csv
 import dataclasses
 import json
 import platform
-import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -44,6 +43,19 @@ MODEL_FILE = "model.keras"
 METADATA_FILE = "metadata.json"
 HISTORY_FILE = "history.csv"
 PLOT_FILE = "history.png"
+
+
+def publish_history(source: Path, target: Path) -> None:
+    """Copy Keras's CSVLogger file, epochs counted from 1 as the console, plot and metadata
+    count them (Keras's file counts from 0)."""
+    with source.open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    for row in rows:
+        row["epoch"] = str(int(row["epoch"]) + 1)
+    with target.open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def read_history(path: Path) -> dict[str, list[float]]:
@@ -203,7 +215,7 @@ def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
             )
         )
     model.fit(**fit_data, epochs=epochs, validation_data=(x_val, y_val), verbose=config.verbose, callbacks=callbacks)
-    shutil.copyfile(state / HISTORY_FILE, work / HISTORY_FILE)
+    publish_history(state / HISTORY_FILE, work / HISTORY_FILE)
     history_rows = read_history(work / HISTORY_FILE)
     epoch_seconds = clock.per_epoch(len(history_rows["loss"]))
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
