@@ -18,7 +18,6 @@ import dataclasses
 import io
 import json
 import os
-import platform
 import sys
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -32,7 +31,7 @@ from tegaki.train.mnist import load_mnist
 from tegaki.train.realistic import VARIANTS, realistic_images
 from tegaki.train.realistic_numbers import PAGE_KINDS, hard_pages, numbers
 
-from timing import p50_p99, time_ms
+from timing import cpu_name, p50_p99, time_ms
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -54,14 +53,7 @@ if args.split == "train":  # for tuning thresholds without looking at the digits
 reader = DigitReader(threads=1)
 results = {
     "date": datetime.now(UTC).isoformat(timespec="seconds"),
-    "cpu": next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    ),
+    "cpu": cpu_name(),
     "cores": os.cpu_count(),
     "model": reader.model_path.name,
     "command": " ".join(["python", "benchmarks/number_reader.py", *sys.argv[1:]]),

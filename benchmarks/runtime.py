@@ -32,7 +32,7 @@ from tegaki.runtime.preprocess import digit_from_image, load_image
 from tegaki.train.mnist import load_mnist
 from tegaki.train.realistic import phone_jpeg
 
-from timing import p50_p99, time_ms
+from timing import cpu_name, p50_p99, time_ms
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -62,14 +62,7 @@ workdir = Path(tempfile.mkdtemp(prefix="tegaki-bench-"))
 (workdir / "photo.jpg").write_bytes(inputs["1000x1000 JPEG"])
 results = {
     "date": datetime.now(UTC).isoformat(timespec="seconds"),
-    "cpu": next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    ),
+    "cpu": cpu_name(),
     "cores": os.cpu_count(),
     "python": platform.python_version(),
     "versions": {

@@ -28,9 +28,9 @@ def p50_p99(times_ms: np.ndarray) -> dict[str, float]:
     }
 
 
-def machine_line(load_before: float) -> str:
-    """Date, CPU, cores, Python and how busy the (shared) machine was: the line a table needs."""
-    cpu = next(
+def cpu_name() -> str:
+    """The CPU's model name, as /proc/cpuinfo gives it (platform's guess elsewhere)."""
+    return next(
         (
             line.split(":", 1)[1].strip()
             for line in Path("/proc/cpuinfo").read_text().splitlines()
@@ -38,6 +38,11 @@ def machine_line(load_before: float) -> str:
         ),
         platform.processor(),
     )
+
+
+def machine_line(load_before: float) -> str:
+    """Date, CPU, cores, Python and how busy the (shared) machine was: the line a table needs."""
+    cpu = cpu_name()
     return (
         f"{datetime.now(UTC):%Y-%m-%d}, {cpu} ({platform.machine()}), {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"

@@ -21,3 +21,7 @@ def run_command(*args: str, input: bytes | None = None, env: dict | None = None)
         timeout=600,
         env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
+
+
+# What a finished train-cnn run folder holds, no more (its TensorBoard logs in logs/)
+RUN_FOLDER_FILES = ["history.csv", "history.png", "logs", "metadata.json", "model.keras"]

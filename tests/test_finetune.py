@@ -12,7 +12,7 @@ from tegaki.runtime.preprocess import preprocess
 from tegaki.train.synthetic_digits import CLASSES, synthetic_digits, write_folder
 from tegaki.train.user_data import MIN_PER_CLASS, UserDataError, is_user_data, load_user_data, stratified_split
 
-from commands import run_command
+from commands import RUN_FOLDER_FILES, run_command
 
 FINE_TUNE_PER_CLASS = 40  # "a few dozen images per class"
 HELD_OUT_PER_CLASS = 30  # a different seed: images the model never trained on
@@ -238,13 +238,7 @@ def test_fine_tuning_learns_a_new_style_and_class_and_keeps_mnist(start_init, mn
     assert metadata["labels"] == [str(d) for d in range(10)] + ["minus"]
     assert metadata["data"]["images"] == {name: FINE_TUNE_PER_CLASS for name in CLASSES}
     assert metadata["fine_tuning"]["init"] == start_init and metadata["fine_tuning"]["replaced_last_layer"]
-    assert sorted(p.name for p in out.iterdir()) == [
-        "history.csv",
-        "history.png",
-        "logs",
-        "metadata.json",
-        "model.keras",
-    ]
+    assert sorted(p.name for p in out.iterdir()) == RUN_FOLDER_FILES
 
     export = run_command("export-cnn", str(out / "model.keras"), "-f", "onnx", "-f", "onnx-int8")
     assert export.returncode == 0, export.stdout.decode()[-1500:] + export.stderr.decode()[-1500:]

@@ -13,7 +13,7 @@ from PIL import Image
 from tegaki.runtime.contract import INPUT_CONTRACT, to_model_input
 from tegaki.train.training import split_validation
 
-from commands import TINY_TRAIN_ARGS, run_command
+from commands import RUN_FOLDER_FILES, TINY_TRAIN_ARGS, run_command
 
 
 def test_tiny_run_writes_every_output(tiny_run, mnist):
@@ -125,13 +125,7 @@ def test_ctrl_c_writes_nothing_and_resume_finishes_the_run(tmp_path):
     # the training time counts the epoch before the interruption too
     assert metadata["epoch_seconds"][0] == round(first_epoch, 1) and len(metadata["epoch_seconds"]) == 3
     assert metadata["train_seconds"] == pytest.approx(sum(metadata["epoch_seconds"]), abs=0.2)
-    assert sorted(p.name for p in out.iterdir()) == [
-        "history.csv",
-        "history.png",
-        "logs",
-        "metadata.json",
-        "model.keras",
-    ]
+    assert sorted(p.name for p in out.iterdir()) == RUN_FOLDER_FILES
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no work folder, no staging, no old run left
 
 
