@@ -32,8 +32,8 @@ args = parser.parse_args()
 
 mnist = load_mnist()
 images, labels = mnist.x_test[: args.images], mnist.y_test[: args.images]
-quantized = DigitReader(args.int8_model).predict_tensors(images)
-reference = DigitReader(args.float_model).predict_tensors(images)
+quantized = DigitReader(args.int8_model).predict_frames(images)
+reference = DigitReader(args.float_model).predict_frames(images)
 agreement = float(np.mean(quantized.argmax(1) == reference.argmax(1)))
 max_diff = float(np.abs(quantized - reference).max())
 accuracy = float(np.mean(quantized.argmax(1) == labels))

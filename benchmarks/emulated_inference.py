@@ -18,11 +18,11 @@ results = {}
 for path in sys.argv[1:]:
     reader = DigitReader(path, threads=1)
     for _ in range(3):
-        reader.predict_tensors(frame)
+        reader.predict_frames(frame)
     times = []
     for _ in range(20):
         started = time.perf_counter()
-        reader.predict_tensors(frame)
+        reader.predict_frames(frame)
         times.append((time.perf_counter() - started) * 1000)
     results[path.rsplit("/", 1)[-1]] = float(np.median(times))
 print(json.dumps(results))

@@ -29,7 +29,7 @@ args.out.mkdir(parents=True, exist_ok=True)
 
 mnist = load_mnist()
 float_reader = DigitReader(args.float_model, threads=1)
-reference = float_reader.predict_tensors(mnist.x_test)
+reference = float_reader.predict_frames(mnist.x_test)
 frame = mnist.x_test[:1]
 rows = [
     {
@@ -38,7 +38,7 @@ rows = [
         "accuracy": float(np.mean(reference.argmax(1) == mnist.y_test)),
         "agreement": 1.0,
         "max_diff": 0.0,
-        "latency_ms": float(np.median(time_ms(lambda: float_reader.predict_tensors(frame), 2000))),
+        "latency_ms": float(np.median(time_ms(lambda: float_reader.predict_frames(frame), 2000))),
     }
 ]
 calibration = calibration_images(mnist)
@@ -46,7 +46,7 @@ for scheme in INT8_SCHEMES:
     path = args.out / f"{scheme}.onnx"
     onnx.save(to_onnx_int8(onnx.load(args.float_model), calibration, scheme), path)
     reader = DigitReader(path, threads=1)
-    probabilities = reader.predict_tensors(mnist.x_test)
+    probabilities = reader.predict_frames(mnist.x_test)
     rows.append(
         {
             "scheme": scheme,
@@ -54,7 +54,7 @@ for scheme in INT8_SCHEMES:
             "accuracy": float(np.mean(probabilities.argmax(1) == mnist.y_test)),
             "agreement": float(np.mean(probabilities.argmax(1) == reference.argmax(1))),
             "max_diff": float(np.abs(probabilities - reference).max()),
-            "latency_ms": float(np.median(time_ms(lambda: reader.predict_tensors(frame), 2000))),
+            "latency_ms": float(np.median(time_ms(lambda: reader.predict_frames(frame), 2000))),
         }
     )
 print(machine_line(os.getloadavg()[0]))

@@ -19,19 +19,17 @@ from collections.abc import Callable
 import numpy as np
 
 from tegaki.runtime import preprocess
-from tegaki.train.mnist import load_mnist
+from tegaki.train.mnist import VAL_SPLIT, load_mnist, split_validation
 from tegaki.train.realistic import HAND_VARIANTS, VARIANTS, realistic_images
 
-VALIDATION_SPLIT, VALIDATION_SEED = 0.1, 0  # train-cnn's defaults: the same held-out digits
+VALIDATION_SEED = 0  # train-cnn's default seed: the same held-out digits
 
 
 def held_out_digits(split: str) -> tuple[np.ndarray, np.ndarray]:
     mnist = load_mnist()
     if split == "test":
         return mnist.x_test, mnist.y_test
-    from tegaki.train.training import split_validation
-
-    _, picks = split_validation(len(mnist.x_train), VALIDATION_SPLIT, VALIDATION_SEED)
+    _, picks = split_validation(len(mnist.x_train), VAL_SPLIT, VALIDATION_SEED)
     return mnist.x_train[picks], mnist.y_train[picks]
 
 
@@ -73,7 +71,7 @@ if __name__ == "__main__":
     args = parser.parse_args()
 
     images, labels = held_out_digits(args.split)
-    results = {model: by_kind(DigitReader(model).predict_tensors, images, labels, args.count) for model in args.models}
+    results = {model: by_kind(DigitReader(model).predict_frames, images, labels, args.count) for model in args.models}
     kinds = list(next(iter(results.values())))
     print(
         f"{args.split} digits, {args.count} images per set; accuracy through the runtime (tensor accuracy of the same digits)"

@@ -47,7 +47,7 @@ for run in map(Path, sys.argv[1:]):
         path = Path(parity[fmt]["file"])
         path = run / path.name
         reader = DigitReader(path, threads=1)
-        latency = p50_p99(time_ms(lambda: reader.predict_tensors(single), repeats=300))
+        latency = p50_p99(time_ms(lambda: reader.predict_frames(single), repeats=300))
         realistic_accuracy = float(np.mean([reader.read(item.data).digit == item.label for item in realistic]))
         row["formats"][fmt] = {
             "bytes": path.stat().st_size,

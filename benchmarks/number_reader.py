@@ -80,7 +80,7 @@ def measure_latency() -> dict:
     Image.fromarray(mnist.x_test[0]).save(buffer, format="PNG")
     small = buffer.getvalue()
     ways = {
-        "28x28 PNG, today (preprocess + predict_tensors)": lambda: reader.predict_tensors(preprocess(small)[None]),
+        "28x28 PNG, today (preprocess + predict_frames)": lambda: reader.predict_frames(preprocess(small)[None]),
         "28x28 PNG, one digit (read)": lambda: reader.read(small),
         "28x28 PNG, number (read_number)": lambda: reader.read_number(small),
     }
@@ -151,7 +151,7 @@ for k, v in results["numbers"]["by_clutter"].items():
     print(f"  {k:10}: {v['exact']:.1%} of {v['count']}")
 
 # 2. single digits, hard and ordinary kinds, against the model on the same tensors
-tensor_ok = reader.predict_tensors(mnist.x_test[: args.count]).argmax(1) == mnist.y_test[: args.count]
+tensor_ok = reader.predict_frames(mnist.x_test[: args.count]).argmax(1) == mnist.y_test[: args.count]
 singles = {}
 for name, made, _kinds in (
     ("hard pages", hard_pages(mnist.x_test, mnist.y_test, count=args.count), len(PAGE_KINDS)),

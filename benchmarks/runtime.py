@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 from tegaki.runtime import DigitReader
-from tegaki.runtime.preprocess import digit_from_image, load_image
+from tegaki.runtime.preprocessing import digit_from_image, load_image
 from tegaki.train.mnist import load_mnist
 from tegaki.train.realistic import phone_jpeg
 
@@ -82,7 +82,7 @@ for run in args.run:
             image = load_image(data)
             prepare = time_ms(lambda: digit_from_image(image.copy()), args.repeats)
             frame = digit_from_image(image.copy())[None]
-            infer = time_ms(lambda: reader.predict_tensors(frame), args.repeats)
+            infer = time_ms(lambda: reader.predict_frames(frame), args.repeats)
             total = time_ms(lambda: reader.read(data), args.repeats)
             latency[f"{arch} {fmt} | {input_name}"] = {
                 "decode": p50_p99(decode),
@@ -133,7 +133,7 @@ for fmt, pattern in FORMATS.items():
         reader = DigitReader(shipped / pattern.format(shipped_arch), threads=threads)
         for batch in (1, 32, 256):
             frames = mnist.x_test[:batch]
-            times = time_ms(lambda: reader.predict_tensors(frames), repeats=max(20, 3000 // batch))
+            times = time_ms(lambda: reader.predict_frames(frames), repeats=max(20, 3000 // batch))
             throughput[f"{fmt} threads={threads} batch={batch}"] = round(batch / (np.median(times) / 1000))
             print(
                 f"throughput {shipped_arch} {fmt:12} threads {threads} batch {batch:3}: "

@@ -8,7 +8,8 @@ import typer
 
 from tegaki.export.formats import DEFAULT_OPSET, FORMATS, PARITY_IMAGES
 from tegaki.export.modelfile import ExportError, check_model_file
-from tegaki.runtime.console import command_app, fail, require_modules
+from tegaki.runtime.console import PlainUsage, command_app, fail, native_chatter_hidden, require_modules
+from tegaki.train.rundir import PARITY_FILE  # standard library only
 
 app = command_app()
 
@@ -24,9 +25,10 @@ def print_table(reports: list[dict]) -> None:
 
 
 @app.command(
+    cls=PlainUsage,
     help="Convert a trained .keras model to ONNX / TFLite files, check each against the "
     "Keras model on MNIST test images, and write the files that pass, their "
-    "metadata and parity.json."
+    f"metadata and {PARITY_FILE}.",
 )
 def export_cnn(
     model: Annotated[Path, typer.Argument(metavar="MODEL", help="the .keras file train-cnn wrote")],
@@ -53,13 +55,16 @@ def export_cnn(
         fail(str(error))
     if data is not None and not data.exists():
         fail(f"{data} (from --data) does not exist")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from tegaki.export.exporting import export_model
-    from tegaki.train.mnist import MnistError
+    # TensorFlow's chatter hides our output; its errors still reach us as exceptions
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with native_chatter_hidden():
+        from tegaki.export.exporting import export_model
+        from tegaki.train.mnist import MnistError
 
     out = out or model.parent
     try:
-        reports = export_model(model, formats, out, data=data, parity_images=parity_images, opset=opset, name=name)
+        with native_chatter_hidden():  # the TFLite converter's and interpreter's lines
+            reports = export_model(model, formats, out, data=data, parity_images=parity_images, opset=opset, name=name)
     except (ExportError, MnistError) as error:
         fail(str(error))
     except KeyboardInterrupt:
@@ -67,7 +72,7 @@ def export_cnn(
     except OSError as error:
         fail(f"cannot write {error.filename or out}: {error.strerror or error}")
     print_table(reports)
-    print(f"wrote {out / 'parity.json'}")
+    print(f"wrote {out / PARITY_FILE}")
     failed = [r["format"] for r in reports if r["failed"]]
     if failed:
         fail(f"parity failed for {', '.join(failed)}; those files were not written")

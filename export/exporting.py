@@ -21,9 +21,10 @@ from tegaki.export.formats import DEFAULT_OPSET, FORMATS, PARITY_IMAGES, Format
 from tegaki.export.modelfile import ExportError, check_model_file
 from tegaki.runtime.atomic import write_bytes_atomic, write_text_atomic
 from tegaki.runtime.contract import INPUT_CONTRACT, LABELS, OUTPUT_NAME, to_model_input
+from tegaki.runtime.errors import reason
 from tegaki.runtime.models import METADATA_KEY, load_model, sidecar_path
 from tegaki.train.mnist import Mnist, load_mnist
-from tegaki.train.training import METADATA_FILE, library_versions
+from tegaki.train.rundir import METADATA_FILE, PARITY_FILE, library_versions
 
 FLOAT_MAX_ABS_DIFF = 1e-5
 QUANTIZED_MIN_AGREEMENT = 0.995
@@ -122,7 +123,7 @@ def load_keras_model(path: Path) -> keras.Model:
     try:
         return keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras raises ValueError, zipfile errors, OSError... for bad files
-        raise ExportError(f"{path}: not a Keras model ({str(error).strip().splitlines()[0][:160]})") from None
+        raise ExportError(f"{path}: not a Keras model ({reason(error)})") from None
 
 
 def export_model(
@@ -216,13 +217,14 @@ def _export_into(
                 "format": fmt.name,
                 "description": fmt.description,
                 **common,
-                "parity": {k: v for k, v in report.items() if k not in ("file", "failed", "description")},
+                # not "bytes": a file cannot hold its own size (parity.json has it)
+                "parity": {k: v for k, v in report.items() if k not in ("file", "failed", "description", "bytes")},
                 "exported": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             _write(content, target, metadata)
             report["bytes"] = target.stat().st_size
         reports.append(report)
-    write_text_atomic(out / "parity.json", json.dumps(reports, indent=2) + "\n")
+    write_text_atomic(out / PARITY_FILE, json.dumps(reports, indent=2) + "\n")
     return reports
 
 

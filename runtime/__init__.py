@@ -4,7 +4,7 @@ Nothing here imports TensorFlow, Keras, tf2onnx or onnx, nor tegaki.train or teg
 """
 
 from tegaki.runtime.errors import ImageError, ModelError, TegakiError
-from tegaki.runtime.preprocess import preprocess
+from tegaki.runtime.preprocessing import preprocess
 from tegaki.runtime.reader import DigitReader, Prediction, Reading
 from tegaki.runtime.records import reading_record
 

@@ -16,10 +16,10 @@ import typer
 from PIL import Image
 
 from tegaki.runtime.atomic import write_bytes_new
-from tegaki.runtime.console import command_app, emit, fail
+from tegaki.runtime.console import PlainUsage, command_app, emit, fail, native_chatter_hidden
 from tegaki.runtime.errors import TegakiError
 from tegaki.runtime.models import MAX_THREADS
-from tegaki.runtime.preprocess import load_image
+from tegaki.runtime.preprocessing import load_image
 from tegaki.runtime.reader import DigitReader, Reading
 from tegaki.runtime.records import annotated, reading_record
 
@@ -135,6 +135,7 @@ def as_json(path: str, reading: Reading, top_k: int, threshold: float, labels: t
 
 
 @app.command(
+    cls=PlainUsage,
     help="Read the handwritten number in each image: photos, scans, canvas PNGs or MNIST-style "
     "crops. PATH may be files, folders (their image files, sub-folders included), globs, "
     "or - for image bytes on stdin. Prints one line per image: path, number (? for an "
@@ -142,7 +143,7 @@ def as_json(path: str, reading: Reading, top_k: int, threshold: float, labels: t
     "escaped as \\n, \\t, ...; --json has it exact). Exit status 0: all read; 1: some "
     "inputs failed or a folder held no image (named on stderr); 2: usage error or bad "
     "model; 74: the results could not be written; 130: interrupted; 141: the output "
-    "pipe was closed (`| head`)."
+    "pipe was closed (`| head`).",
 )
 def edge_predict(
     paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="images, folders, globs or -")],
@@ -198,7 +199,8 @@ def edge_predict(
     # This process is the command's own: a bomb's size warning becomes its one-line error.
     warnings.simplefilter("error", Image.DecompressionBombWarning)
     try:
-        reader = DigitReader(model, threads=threads)
+        with native_chatter_hidden():
+            reader = DigitReader(model, threads=threads)
     except TegakiError as error:
         fail(str(error), code=2)
     if save_input_dir:

@@ -1,13 +1,26 @@
 """What the three commands share at the terminal: one-line errors and the extras check."""
 
+import contextlib
 import errno
 import importlib.util
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
+import click
 import typer
+from typer.core import TyperCommand
+
+
+class PlainUsage(TyperCommand):
+    """A usage line as Unix tools write it, `edge-predict [OPTIONS] PATH...`: Typer 0.28 wraps a
+    required argument in braces (`{PATH...}`), which reads like a literal to type."""
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        pieces = super().collect_usage_pieces(ctx)
+        return [piece[1:-1] if piece.startswith("{") and piece.endswith("}") else piece for piece in pieces]
 
 
 def command_app() -> typer.Typer:
@@ -44,6 +57,24 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Print `<command>: error: message` on stderr and exit with `code`, no traceback."""
     typer.echo(f"{command_name()}: error: {message}", err=True)
     raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def native_chatter_hidden() -> Iterator[None]:
+    """Inside the block, what C++ libraries write straight to file descriptor 2 goes nowhere:
+    TensorFlow logs its CUDA probe ("Could not find cuda drivers") before any setting of
+    Python's applies, and LiteRT says "Created TensorFlow Lite XNNPACK delegate". The commands'
+    stderr is for what went wrong. A Python exception leaves the block and is reported as usual."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def require_modules(modules: list[str], install: str) -> None:

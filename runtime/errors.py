@@ -11,3 +11,14 @@ class ImageError(TegakiError):
 
 class ModelError(TegakiError):
     """A model file is missing, unreadable, or not a model tegaki can feed."""
+
+
+def reason(error: BaseException, limit: int = 160, line: int = 0) -> str:
+    """`error`'s message as one line for another message: line `line` of it (onnxruntime puts
+    the cause last: -1), its type's name when empty, cut at a word to `limit` characters."""
+    lines = [text.strip() for text in str(error).splitlines() if text.strip()]
+    text = lines[line] if lines else type(error).__name__
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 2]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + " …"

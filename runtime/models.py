@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from tegaki.runtime.contract import IMAGE_SIZE, LABELS, PREPROCESSING_VERSION
-from tegaki.runtime.errors import ModelError
+from tegaki.runtime.errors import ModelError, reason
 
 METADATA_KEY = "tegaki"  # ONNX metadata_props key holding the JSON metadata
 EXPECTED_INPUT = (IMAGE_SIZE, IMAGE_SIZE, 1)
@@ -84,8 +84,7 @@ class OnnxModel:
         try:
             self.session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         except Exception as error:  # onnxruntime raises its own untyped errors for bad files
-            reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-            raise ModelError(f"{self.path}: not a loadable ONNX model ({reason[:200]})") from None
+            raise ModelError(f"{self.path}: not a loadable ONNX model ({reason(error, 200, line=-1)})") from None
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         if len(inputs) != 1 or len(outputs) != 1:
             raise ModelError(f"{self.path}: has {len(inputs)} inputs and {len(outputs)} outputs, expected 1 and 1")
@@ -115,8 +114,7 @@ class OnnxModel:
         try:
             return self.session.run(None, {self.input_name: batch})[0]
         except Exception as error:  # onnxruntime's own untyped errors: the model cannot run
-            reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-            raise ModelError(f"{self.path}: inference failed ({reason[:200]})") from None
+            raise ModelError(f"{self.path}: inference failed ({reason(error, 200, line=-1)})") from None
 
 
 class TfliteModel:
@@ -137,7 +135,7 @@ class TfliteModel:
             self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
             self.interpreter.allocate_tensors()
         except Exception as error:  # the interpreter raises ValueError/RuntimeError for bad files
-            raise ModelError(f"{self.path}: not a loadable TFLite model ({str(error).strip()[:200]})") from None
+            raise ModelError(f"{self.path}: not a loadable TFLite model ({reason(error, 200)})") from None
         self._input = self.interpreter.get_input_details()[0]
         self._output = self.interpreter.get_output_details()[0]
         classes = _check_input(self.path, list(self._input["shape_signature"]), list(self._output["shape"]))

@@ -26,7 +26,7 @@ import numpy as np
 from tegaki.runtime.contract import to_model_input
 from tegaki.runtime.errors import ImageError, ModelError
 from tegaki.runtime.models import load_model
-from tegaki.runtime.preprocess import (
+from tegaki.runtime.preprocessing import (
     DECODE_SCALE,
     ImageSource,
     errors_of,
@@ -117,8 +117,9 @@ class DigitReader:
         self.labels = self._model.labels
         self.metadata = self._model.metadata
 
-    def predict_tensors(self, images: np.ndarray) -> np.ndarray:
-        """Probabilities (N, classes) for images already in MNIST form: uint8 (N, 28, 28), white on black."""
+    def predict_frames(self, images: np.ndarray) -> np.ndarray:
+        """Probabilities (N, classes) for frames already in MNIST form (what `preprocess` returns):
+        uint8 (N, 28, 28), white digit on black."""
         probabilities = self._model.predict(to_model_input(images))
         if not np.isfinite(probabilities).all():  # a broken model, not a bad image: no answer is better than nan%
             raise ModelError(f"{self.model_path}: the model's output holds NaN or infinity")
@@ -160,7 +161,7 @@ class DigitReader:
         if not frames:
             return found
         started = time.perf_counter()
-        probabilities = self.predict_tensors(np.stack(frames))
+        probabilities = self.predict_frames(np.stack(frames))
         per_frame_ms = (time.perf_counter() - started) * 1000 / len(frames)
         results, start = [], 0
         for item in found:
@@ -222,7 +223,7 @@ class DigitReader:
         return _Found(frames, boxes, plausible, (time.perf_counter() - started) * 1000)
 
     def _classify(self, frames: list[np.ndarray]) -> np.ndarray:
-        return self.predict_tensors(np.stack(frames))
+        return self.predict_frames(np.stack(frames))
 
 
 def _scaled_box(box: tuple[int, int, int, int], scale: tuple[float, float]) -> tuple[int, int, int, int]:

@@ -4,7 +4,7 @@ answer) and the annotated picture (`edge-predict --save-input`)."""
 from PIL import Image, ImageDraw, ImageFont
 
 from tegaki.runtime.contract import LABELS
-from tegaki.runtime.preprocess import DECODE_SCALE
+from tegaki.runtime.preprocessing import DECODE_SCALE
 from tegaki.runtime.reader import Prediction, Reading, digit_of
 
 ANNOTATED_SIDE = 1024  # annotated pictures are reduced to this longest side

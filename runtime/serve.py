@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from tegaki.runtime.console import command_app, fail, require_modules
+from tegaki.runtime.console import PlainUsage, command_app, fail, native_chatter_hidden, require_modules
 from tegaki.runtime.errors import TegakiError
 
 TOKEN_VARIABLE = "TEGAKI_SERVE_TOKEN"
@@ -20,9 +20,10 @@ app = command_app()
 
 
 @app.command(
+    cls=PlainUsage,
     help="Serve the digit reader over HTTP: POST an image to /v1/read for the JSON "
     "`edge-predict --json` prints; GET / for a page to draw on; GET /healthz, /metrics. "
-    "Stops on SIGTERM or Ctrl-C after requests in flight finish."
+    "Stops on SIGTERM or Ctrl-C after requests in flight finish.",
 )
 def edge_serve(
     host: Annotated[str, typer.Option(help="address to listen on; 0.0.0.0 shares on the LAN")] = "127.0.0.1",
@@ -52,7 +53,8 @@ def edge_serve(
     logging.getLogger("python_multipart").setLevel(logging.ERROR)  # a bad form is the client's 422, not news
     workers = threads or os.cpu_count() or 1
     try:
-        reader = DigitReader(model, threads=1)  # one image per call is too small to split across threads
+        with native_chatter_hidden():
+            reader = DigitReader(model, threads=1)  # one image per call is too small to split across threads
     except TegakiError as error:
         fail(str(error), code=2)
     config = ServeConfig(

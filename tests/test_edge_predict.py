@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -99,6 +100,16 @@ def test_usage_errors_and_missing_inputs(args, code, message):
 def test_help():
     result = run_command("edge-predict", "--help")
     assert result.returncode == 0 and b"--save-input" in result.stdout
+    assert result.stdout.startswith(b"Usage: edge-predict [OPTIONS] PATH...\n")  # no braces around PATH
+
+
+def test_a_tflite_model_reads_without_chatter_on_stderr(tmp_path):
+    """stderr names failed inputs, nothing else: LiteRT's "Created TensorFlow Lite XNNPACK
+    delegate" stays out of it."""
+    assets = Path(__file__).parent.parent / "assets"
+    sample = sorted((assets / "samples").glob("*.png"))[0]
+    result = run_command("edge-predict", "--model", str(assets / "edge-int8.tflite"), str(sample))
+    assert result.returncode == 0 and result.stderr == b"" and result.stdout.startswith(str(sample).encode())
 
 
 BLOCK_TRAINING_STACK = """

@@ -42,6 +42,7 @@ def test_every_format_meets_the_parity_rules_on_real_test_images(
         np.testing.assert_array_equal(top1, keras_top1)
     report = {r["format"]: r for r in json.loads((tiny_export / "parity.json").read_text())}[fmt]
     assert report["failed"] == [] and report["images"] == 10_000
+    assert report["bytes"] == tiny_export_file(fmt).stat().st_size  # the file as written, metadata included
     assert report["accuracy"] == pytest.approx(np.mean(top1 == mnist.y_test), abs=2e-4)
 
 
@@ -117,6 +118,8 @@ def test_second_export_replaces_files_atomically(tiny_run, tmp_path):
             "again",
         )
         assert result.returncode == 0, result.stderr.decode()[-1500:]
+        # stderr is for what went wrong: no TensorFlow, converter or LiteRT (parity run) chatter
+        assert result.stderr == b"", result.stderr.decode()[-1500:]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "again.onnx",
         "again.tflite",

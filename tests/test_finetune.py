@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tegaki.runtime.preprocess import preprocess
+from tegaki.runtime.preprocessing import preprocess
 from tegaki.train.synthetic_digits import CLASSES, synthetic_digits, write_folder
 from tegaki.train.user_data import MIN_PER_CLASS, UserDataError, is_user_data, load_user_data, stratified_split
 

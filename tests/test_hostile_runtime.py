@@ -372,3 +372,13 @@ def test_ctrl_c_while_modules_are_still_importing_exits_130_quietly(scans):
     _, rest = process.communicate(timeout=120)
     assert process.returncode == 130
     assert b"Traceback" not in rest and b"KeyboardInterrupt" not in rest
+
+
+def test_a_long_cause_is_cut_at_a_word_not_mid_word():
+    from tegaki.runtime.errors import reason
+
+    cause = OSError("Temporary failure in name resolution " * 8 + "\nsecond line")
+    text = reason(cause, limit=60)
+    assert len(text) <= 60 and text.endswith(" …") and "\n" not in text
+    assert text.removesuffix(" …").split()[-1] in cause.args[0].split()  # a whole word
+    assert reason(cause, line=-1) == "second line" and reason(ValueError()) == "ValueError"

@@ -144,3 +144,12 @@ def test_bad_npz_files(tmp_path, small):
         load_mnist(tmp_path / "garbage.npz")
     with pytest.raises(MnistError, match="does not exist"):
         load_mnist(tmp_path / "nowhere")
+
+
+def test_a_file_that_is_neither_mnist_nor_images_says_so(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# a project's readme, passed as --data by mistake\n")
+    with pytest.raises(MnistError) as error:
+        load_mnist(readme)
+    message = str(error.value)
+    assert "not MNIST" in message and "pickle" not in message

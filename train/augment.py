@@ -17,8 +17,11 @@ and resamples once, by nearest pixel (as torchvision's RandomAffine does by defa
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import layers, ops
+
+from tegaki.train.strokes import centre_line_distance
 
 
 class RandomDistortion(layers.Layer):
@@ -61,6 +64,31 @@ class RandomDistortion(layers.Layer):
         coordinates = ops.stack([index, source_rows + wobble[..., 0], source_cols + wobble[..., 1]])
         warped = ops.image.map_coordinates(images[..., 0], coordinates, order=self.order, fill_mode="constant")
         return warped[..., None]
+
+
+class RandomPen(layers.Layer):
+    """Redraw the digit along its centre line with a round pen: with probability `rate`, an
+    even stroke `width` pixels wide (uniform in the range: a hairline to a felt-tip marker),
+    where MNIST's pens vary in pressure. Takes (N, H, W, 2): the digit and its centre-line
+    distance (tegaki.train.strokes; augmented_batches adds it); returns the (N, H, W, 1)
+    digit. A batch without the distance channel (a user's images) passes through."""
+
+    def __init__(self, rate: float = 0.0, width: tuple[float, float] = (0.5, 6.5), seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate, self.width = rate, width
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training=True):
+        if images.shape[-1] == 1:
+            return images
+        digits, distance = images[..., :1], images[..., 1:]
+        if not training or not self.rate:
+            return digits
+        batch = ops.shape(images)[0]
+        width = keras.random.uniform((batch, 1, 1, 1), *self.width, seed=self.seed_generator)
+        pen = ops.clip(width / 2 + 0.5 - distance, 0.0, 1.0)
+        chosen = keras.random.uniform((batch, 1, 1, 1), seed=self.seed_generator) < self.rate
+        return ops.where(chosen & (ops.max(pen, axis=(1, 2, 3), keepdims=True) > 0), pen, digits)
 
 
 class RandomStrokeWidth(layers.Layer):
@@ -152,14 +180,17 @@ def build_augmenter(
     thick: float = 0.0,
     low_resolution: float = 0.0,
     gamma: float = 1.0,
+    pen: float = 0.0,
 ) -> keras.Sequential:
     """The distortions for float (N, 28, 28, 1) batches in [0, 1]; `elastic` and `stroke`
     set the wobble (pixels) and the everyday stroke-width change (0 turns either off);
     `order` the resampling (0 nearest, 1 bilinear); `thin`, `thick`, `low_resolution` and
-    `gamma` the pens, scanners and pressures beyond MNIST's (0, 0, 0, 1: none). The edge
+    `gamma` the pens, scanners and pressures beyond MNIST's (0, 0, 0, 1: none); `pen` the
+    share of digits redrawn with an even round pen (RandomPen; 0: none). The edge
     recipe's choice and the trials behind it: docs/model-search.md."""
     return keras.Sequential(
         [
+            RandomPen(pen, seed=seed + 4),
             RandomDistortion(elastic=elastic, order=order, seed=seed),
             RandomStrokeWidth(stroke, thin=thin, thick=thick, seed=seed + 1),
             RandomLowResolution(low_resolution, seed=seed + 2),
@@ -170,7 +201,10 @@ def build_augmenter(
 
 
 def augmented_batches(images, labels, batch_size: int, augmenter: keras.Sequential, seed: int) -> tf.data.Dataset:
-    """Shuffled training batches, distorted on the fly by `augmenter`."""
+    """Shuffled training batches, distorted on the fly by `augmenter`. When it redraws digits
+    with a pen, each digit's centre-line distance travels with it as a second channel."""
+    if any(isinstance(layer, RandomPen) and layer.rate for layer in augmenter.layers):
+        images = np.concatenate([images, centre_line_distance(images[..., 0])[..., None]], axis=-1)
     return (
         tf.data.Dataset.from_tensor_slices((images, labels))
         .shuffle(len(images), seed=seed, reshuffle_each_iteration=True)

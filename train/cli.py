@@ -7,33 +7,30 @@ from typing import Annotated
 
 import typer
 
-from tegaki.runtime.console import command_app, fail, require_modules
+from tegaki.runtime.console import PlainUsage, command_app, fail, native_chatter_hidden, require_modules
 from tegaki.train import rundir
+from tegaki.train.architectures import ARCHITECTURES  # no TensorFlow until a model is built
+from tegaki.train.mnist import VAL_SPLIT  # no TensorFlow
 from tegaki.train.user_data import DEFAULT_MNIST_RATIO, UserDataError, is_user_data, load_user_data  # no TensorFlow
-
-# Kept here, not imported from architectures, so `--help` answers without loading TensorFlow;
-# tests check that it lists exactly the architectures that exist.
-ARCH_CHOICES = {
-    "seed": "the Keras MNIST tutorial's CNN (1.2 M parameters; Adadelta, 12 epochs)",
-    "edge": "tegaki's small CNN for devices (33 k parameters, batch norm, augmentation; AdamW one-cycle, 30 epochs)",
-}
 
 app = command_app()
 
 
 @app.command(
+    cls=PlainUsage,
     help="Train a digit CNN on MNIST, or fine-tune one on your own labelled images (--data FOLDER "
     "or CSV), and write the Keras model, metadata.json, history.csv, history.png and "
     "TensorBoard logs into OUT, all at once when training "
     "has finished (until then into .OUT.partial beside it). A finished run in OUT is "
-    "only replaced with --force."
+    "only replaced with --force.",
 )
 def train_cnn(
     arch: Annotated[
         str | None,
         typer.Option(
             help="architecture [default: seed; with your images: the --init "
-            "model's, edge for scratch]: " + "; ".join(f"{name}: {text}" for name, text in ARCH_CHOICES.items())
+            "model's, edge for scratch]: "
+            + "; ".join(f"{name}: {recipe.summary()}" for name, recipe in ARCHITECTURES.items())
         ),
     ] = None,
     out: Annotated[
@@ -55,7 +52,7 @@ def train_cnn(
             max=0.5,
             help="fraction of the training images held out for validation (of your images: per class)",
         ),
-    ] = 0.1,
+    ] = VAL_SPLIT,
     logdir: Annotated[Path | None, typer.Option(help="TensorBoard log folder [default: OUT/logs]")] = None,
     resume: Annotated[
         bool,
@@ -95,8 +92,8 @@ def train_cnn(
         ),
     ] = None,
 ) -> None:
-    if arch is not None and arch not in ARCH_CHOICES:
-        raise typer.BadParameter(f"{arch!r} is not one of: {', '.join(ARCH_CHOICES)}", param_hint="--arch")
+    if arch is not None and arch not in ARCHITECTURES:
+        raise typer.BadParameter(f"{arch!r} is not one of: {', '.join(ARCHITECTURES)}", param_hint="--arch")
     # Arguments checked here fail in a moment; TensorFlow takes seconds to load.
     if data is not None and not data.exists():
         fail(f"{data} (from --data) does not exist")
@@ -113,7 +110,7 @@ def train_cnn(
         )
     if user_data is None:
         arch = arch or "seed"
-    out = out or Path("models") / (arch or "finetuned")
+    out = out or rundir.default_out(arch)
     try:
         rundir.recover(out)
         rundir.check_out(out, force, resume)
@@ -121,10 +118,12 @@ def train_cnn(
         fail(str(error), code=2)
     except OSError as error:
         fail(f"cannot use --out {out}: {error.strerror or error}")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter hides our output
-    from tegaki.train.finetune import FineTuneError
-    from tegaki.train.mnist import MnistError
-    from tegaki.train.training import TrainConfig, train
+    # TensorFlow's chatter hides our output; its errors still reach us as exceptions
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with native_chatter_hidden():
+        from tegaki.train.finetune import FineTuneError
+        from tegaki.train.mnist import MnistError
+        from tegaki.train.training import TrainConfig, train
 
     tuning = (
         {}

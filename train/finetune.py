@@ -31,6 +31,7 @@ import tensorflow as tf
 from keras import layers
 
 from tegaki.runtime.contract import LABELS, OUTPUT_NAME, to_model_input
+from tegaki.runtime.errors import reason
 from tegaki.train.architectures import ARCHITECTURES, Recipe, one_cycle_adamw
 from tegaki.train.mnist import Mnist
 from tegaki.train.user_data import UserData, class_sort_key, load_user_data, stratified_split
@@ -63,7 +64,7 @@ def load_start_model(init: str) -> tuple[keras.Model | None, tuple[str, ...]]:
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras raises ValueError, zipfile errors, OSError... for bad files
-        raise FineTuneError(f"--init {path}: not a Keras model ({str(error).strip().splitlines()[0][:160]})") from None
+        raise FineTuneError(f"--init {path}: not a Keras model ({reason(error)})") from None
     outputs = model.outputs[0].shape[-1]
     sidecar = path.with_name("metadata.json")  # train-cnn writes the labels beside the model
     labels = tuple(json.loads(sidecar.read_text()).get("labels", LABELS)) if sidecar.is_file() else LABELS

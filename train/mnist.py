@@ -8,15 +8,19 @@ Sources, first match wins:
 4. Keras's own download (needs internet), which fills that cache.
 """
 
+import contextlib
 import gzip
 import hashlib
 import os
 import struct
+import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from tegaki.runtime.errors import reason
 
 ENV_VAR = "TEGAKI_MNIST"
 IDX_FILES = {
@@ -28,6 +32,7 @@ IDX_FILES = {
 IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions
 LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension
 SIDE = 28
+VAL_SPLIT = 0.1  # train-cnn's default share of the training images held out for validation
 
 
 class MnistError(Exception):
@@ -119,6 +124,16 @@ def _read_idx(file: Path, images: bool) -> np.ndarray:
 
 def _load_npz(file: Path) -> Mnist:
     try:
+        with file.open("rb") as opened:
+            is_zip = opened.read(4) == b"PK\x03\x04"  # an .npz is a zip of .npy files
+    except OSError as error:
+        raise MnistError(f"{file}: cannot read ({error.strerror or error})") from None
+    if not is_zip:  # np.load would answer with advice about pickles
+        raise MnistError(
+            f"{file}: not MNIST (a mnist.npz, or a folder with the four IDX files) nor your images "
+            "(a folder with one sub-folder per class, or a CSV of path,label)"
+        )
+    try:
         with np.load(file, allow_pickle=False) as npz:
             missing = [key for key in IDX_FILES if key not in npz.files]
             if missing:
@@ -127,7 +142,7 @@ def _load_npz(file: Path) -> Mnist:
     except MnistError:
         raise
     except Exception as error:  # np.load raises many types for a file that is not an npz
-        raise MnistError(f"{file}: not a readable .npz file ({error})") from None
+        raise MnistError(f"{file}: not a readable .npz file ({reason(error)})") from None
     for key, array in arrays.items():
         if array.dtype != np.uint8:
             raise MnistError(f"{file}: {key} has dtype {array.dtype}, expected uint8")
@@ -154,14 +169,22 @@ def _download(cache: Path) -> Mnist:
     try:
         import keras
 
-        keras.datasets.mnist.load_data()
+        with contextlib.redirect_stdout(sys.stderr):  # "Downloading data from ...": progress, not a result
+            keras.datasets.mnist.load_data()
     except ImportError:
         tried.append("Keras download (keras is not installed)")
     except Exception as error:  # the download raises different types offline
-        tried.append(f"Keras download ({type(error).__name__}: {str(error).splitlines()[0][:120]})")
+        tried.append(f"Keras download ({type(error).__name__}: {reason(error, 120)})")
     if cache.is_file():
         return _load_npz(cache)
     raise MnistError(
         "MNIST not found. Tried: " + "; ".join(tried) + ". Pass --data PATH or set "
         f"{ENV_VAR} to a folder with the four IDX files (.gz or raw) or a mnist.npz."
     )
+
+
+def split_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded shuffle of range(n) into (train, validation) indices; at least one of each."""
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = min(max(1, round(n * fraction)), n - 1)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
+from tegaki.train.strokes import skeleton
+
 
 @dataclass(frozen=True)
 class RealisticImage:
@@ -120,34 +122,11 @@ def blue_pen_yellow_paper(digit, rng):
 PEN_SCALE = 4  # pen strokes are drawn on the digit upsampled to 112x112
 
 
-def _skeleton(mask: np.ndarray) -> np.ndarray:
-    """Zhang-Suen thinning: the one-pixel-wide centre line of a boolean stroke mask."""
-    skeleton = np.pad(mask, 1).astype(np.uint8)
-    while True:
-        changed = False
-        for step in (0, 1):
-            p = skeleton
-            # the 8 neighbours P2..P9, clockwise from north
-            n = [p[:-2, 1:-1], p[:-2, 2:], p[1:-1, 2:], p[2:, 2:], p[2:, 1:-1], p[2:, :-2], p[1:-1, :-2], p[:-2, :-2]]
-            count = sum(n)
-            transitions = sum(((n[i] == 0) & (n[(i + 1) % 8] == 1)).astype(np.uint8) for i in range(8))
-            if step == 0:
-                side = (n[0] * n[2] * n[4] == 0) & (n[2] * n[4] * n[6] == 0)
-            else:
-                side = (n[0] * n[2] * n[6] == 0) & (n[0] * n[4] * n[6] == 0)
-            remove = (p[1:-1, 1:-1] == 1) & (count >= 2) & (count <= 6) & (transitions == 1) & side
-            if remove.any():
-                skeleton[1:-1, 1:-1][remove] = 0
-                changed = True
-        if not changed:
-            return skeleton[1:-1, 1:-1].astype(bool)
-
-
 def pen_stroke(digit: np.ndarray, width: float) -> np.ndarray:
     """The digit redrawn along its centre line with a round pen `width` pixels wide (in
     28x28 pixels: MNIST's own strokes are about 2-3), as ink strength in [0, 1] at 112x112."""
     big = np.asarray(Image.fromarray(digit).resize((28 * PEN_SCALE,) * 2, Image.Resampling.BICUBIC), np.float32)
-    centre = Image.fromarray((_skeleton(big > 127) * 255).astype(np.uint8))
+    centre = Image.fromarray((skeleton(big > 127) * 255).astype(np.uint8))
     radius = width * PEN_SCALE / 2
     # dilate the centre line with a round pen: a blurred line cut at the level a disc reaches
     blurred = np.asarray(centre.filter(ImageFilter.GaussianBlur(radius / 2)), np.float32)

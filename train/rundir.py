@@ -1,4 +1,5 @@
-"""The run folder: all of one run or all of another, never a mix, never replaced unasked.
+"""The run folder: its layout (one name for each file, here only), and all of one run or all of
+another, never a mix, never replaced unasked.
 
 A run is written into a hidden work folder beside OUT (`.NAME.partial`, which also holds the
 state `--resume` continues from) and becomes OUT by renaming the whole folder when it has
@@ -10,17 +11,30 @@ Standard library only: train-cnn checks OUT before it loads TensorFlow.
 """
 
 import os
+import platform
 import secrets
 import shutil
+from importlib import metadata as package_metadata
 from pathlib import Path
 
-FINISHED_MARK = "metadata.json"  # written last: a folder holding it is a finished run
-RUN_FILES = ("model.keras", "metadata.json")
+MODEL_FILE = "model.keras"
+METADATA_FILE = "metadata.json"  # written last: a folder holding it is a finished run
+HISTORY_FILE = "history.csv"
+PLOT_FILE = "history.png"
+LOGS_DIR = "logs"  # TensorBoard's, unless --logdir puts them elsewhere
+PARITY_FILE = "parity.json"  # export-cnn's checks of each export against the Keras model
+RUN_FILES = (MODEL_FILE, METADATA_FILE)
 STATE_DIR = "state"  # in the work folder: what --resume continues from
 
 
 class RunFolderError(Exception):
     """OUT cannot take this run; the message says why and what to do."""
+
+
+def default_out(arch: str | None) -> Path:
+    """Where a run goes without --out: models/ARCH, or models/finetuned for the user's images
+    (`arch` None)."""
+    return Path("models") / (arch or "finetuned")
 
 
 def work_folder(out: Path) -> Path:
@@ -34,7 +48,7 @@ def is_run(folder: Path) -> bool:
 def recover(out: Path) -> None:
     """Finish a switch a kill interrupted, and delete earlier runs left aside."""
     work = work_folder(out)
-    if not out.exists() and (work / FINISHED_MARK).is_file():
+    if not out.exists() and (work / METADATA_FILE).is_file():
         publish(work, out)
     for old in out.parent.glob(f".{out.name}.old-*"):
         shutil.rmtree(old, ignore_errors=True)
@@ -86,3 +100,15 @@ def publish(work: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.rename(work, out)
+
+
+def library_versions() -> dict[str, str]:
+    """The versions a run's metadata records, read from the installed packages' metadata
+    (nothing is imported)."""
+    versions = {"python": platform.python_version()}
+    for package in ("tensorflow", "keras", "numpy", "tegaki"):
+        try:
+            versions[package] = package_metadata.version(package)
+        except package_metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions

@@ -17,17 +17,14 @@ the interruption (the weights kept are the best of the resumed epochs).
 import csv
 import dataclasses
 import json
-import platform
 import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata as package_metadata
 from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from tegaki.runtime.atomic import write_text_atomic
 from tegaki.runtime.contract import INPUT_CONTRACT, LABELS, to_model_input
@@ -35,14 +32,10 @@ from tegaki.train import rundir
 from tegaki.train.architectures import ARCHITECTURES, Recipe, multiply_accumulates
 from tegaki.train.augment import augmented_batches
 from tegaki.train.finetune import FineTuning
-from tegaki.train.mnist import load_mnist
+from tegaki.train.mnist import VAL_SPLIT, load_mnist, split_validation
 from tegaki.train.plots import plot_history
+from tegaki.train.rundir import HISTORY_FILE, LOGS_DIR, METADATA_FILE, MODEL_FILE, PLOT_FILE, library_versions
 from tegaki.train.user_data import DEFAULT_MNIST_RATIO, UserData
-
-MODEL_FILE = "model.keras"
-METADATA_FILE = "metadata.json"
-HISTORY_FILE = "history.csv"
-PLOT_FILE = "history.png"
 
 
 def publish_history(source: Path, target: Path) -> None:
@@ -68,12 +61,12 @@ def read_history(path: Path) -> dict[str, list[float]]:
 @dataclass
 class TrainConfig:
     arch: str | None = "seed"  # None with user_data: the start model's
-    out: Path = Path("models/seed")
+    out: Path | None = None  # None: rundir.default_out(arch)
     epochs: int | None = None  # None: the architecture's recipe
     batch_size: int | None = None
     seed: int = 0
     limit: int | None = None  # train on the first N training images only
-    val_split: float = 0.1
+    val_split: float = VAL_SPLIT
     logdir: Path | None = None  # None: OUT/logs
     data: Path | None = None
     resume: bool = False  # continue an interrupted run in the same `out` from its last epoch
@@ -111,31 +104,10 @@ class EpochClock(keras.callbacks.Callback):
         return [round(self.seconds.get(str(epoch), 0.0), 1) for epoch in range(epochs_run)]
 
 
-def split_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded shuffle of range(n) into (train, validation) indices; at least one of each."""
-    order = np.random.default_rng(seed).permutation(n)
-    n_val = min(max(1, round(n * fraction)), n - 1)
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
-
-
-def library_versions() -> dict[str, str]:
-    versions = {
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "numpy": np.__version__,
-    }
-    try:
-        versions["tegaki"] = package_metadata.version("tegaki")
-    except package_metadata.PackageNotFoundError:
-        versions["tegaki"] = "not installed"
-    return versions
-
-
 def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
     """Train `config.arch` with its recipe, or with `recipe` (a variant, for experiments);
     with `config.user_data`, fine-tune on the user's images (tegaki.train.finetune)."""
-    out = Path(config.out)
+    out = Path(config.out or rundir.default_out(config.arch))
     rundir.recover(out)
     rundir.check_out(out, config.force, config.resume)
     mnist = load_mnist(config.data)
@@ -194,7 +166,7 @@ def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
     )
 
     work = rundir.start(out, config.resume)
-    logdir = rundir.inside_work(Path(config.logdir) if config.logdir else out / "logs", out)
+    logdir = rundir.inside_work(Path(config.logdir) if config.logdir else out / LOGS_DIR, out)
     state = work / rundir.STATE_DIR
     state.mkdir(exist_ok=True)
     print(f"output: {out} (written when training has finished; until then in {work})")
@@ -261,5 +233,5 @@ def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
     write_text_atomic(work / METADATA_FILE, json.dumps(metadata, indent=2) + "\n")  # last: marks it finished
     rundir.publish(work, out)
     files = [out / name for name in (MODEL_FILE, METADATA_FILE, HISTORY_FILE, PLOT_FILE)]
-    logdir = Path(config.logdir) if config.logdir else out / "logs"
+    logdir = Path(config.logdir) if config.logdir else out / LOGS_DIR
     return TrainResult(model_path=out / MODEL_FILE, metadata=metadata, files=[*files, logdir])

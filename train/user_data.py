@@ -5,7 +5,7 @@ Two layouts, as Keras's `image_dataset_from_directory` and most labelling tools 
     my-digits/0/*.png, my-digits/1/*.jpg, ..., my-digits/minus/*.png   (one folder per class)
     labels.csv: path,label rows (header optional; paths relative to the CSV's folder)
 
-Every image goes through the runtime's own preprocessing (tegaki.runtime.preprocess), so the
+Every image goes through the runtime's own preprocessing (tegaki.runtime.preprocessing), so the
 model trains on exactly the 28x28 frames it will see at inference. Files that cannot be read
 (corrupt, not an image, no ink) are listed and skipped; anything that makes the data set
 unusable (no classes, an empty or too small class, a CSV naming missing files or bad labels)
@@ -22,7 +22,7 @@ import numpy as np
 
 from tegaki.runtime.contract import LABELS
 from tegaki.runtime.errors import ImageError
-from tegaki.runtime.preprocess import preprocess
+from tegaki.runtime.preprocessing import preprocess
 from tegaki.train.mnist import IDX_FILES
 
 MIN_PER_CLASS = 10  # fewer cannot both train a class and hold one image of it out for validation

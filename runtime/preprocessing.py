@@ -20,12 +20,15 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
 4. background  uneven lighting and paper tint are estimated as a smooth surface (a grey
                opening at low resolution, wider than any stroke) and subtracted; what is
                left below an Otsu threshold is paper texture and set to black; strokes
-               are stretched so the darkest ink becomes full white, like MNIST's.
+               are stretched so the darkest ink becomes full white, like MNIST's. A
+               second opening at full resolution, its window a few stroke widths,
+               keeps the sharp edge of a shadow or of a sheet on a desk out of the ink.
 5. find        the digits among the ink: connected components, with lines, frames,
                specks and the residue of desks, shadows and vignettes set aside, broken
                digits merged and touching ones cut (tegaki.runtime.segment; the
                number reader only: the one-digit reading takes all ink as one digit).
-6. crop        each digit to its ink's bounding box (a sliver of stray specks at the edges trimmed).
+6. crop        each digit to its ink's bounding box (a sliver of stray specks at the edges
+               trimmed); a hairline's strokes widened to MNIST's usual width.
 7. scale       longest side to 20 px, aspect ratio kept, area-averaged (anti-aliased).
 8. centre      pasted into 28x28 so the centre of mass sits at the centre.
 9. scale       to float32 [0, 1] happens in tegaki.runtime.contract.to_model_input.
@@ -46,7 +49,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tegaki.runtime.contract import IMAGE_SIZE
-from tegaki.runtime.errors import ImageError, TegakiError
+from tegaki.runtime.errors import ImageError, TegakiError, reason
 
 ImageSource = str | Path | bytes | bytearray | memoryview | BinaryIO | Image.Image | np.ndarray
 
@@ -56,7 +59,11 @@ DIGIT_SIDE = 20  # MNIST: the digit's longest side inside the 28x28 frame
 MIN_CONTRAST = 0.15  # ink must differ from the paper by this much of full scale
 BACKGROUND_GRID = 32  # the background is estimated on an image this many pixels across
 BACKGROUND_WINDOW = 11  # opening window on that grid: wider than strokes, narrower than light changes
+FINE_WINDOW = 0.125  # of the image's longest side: the least window of the full-resolution opening ...
+STROKE_WINDOW = 3.0  # ... and this many stroke widths, so that no stroke fits inside (a marker's either)
 TRIM = 0.002  # fraction of ink mass ignored at each edge of the bounding box
+THIN_STROKE = 1.2  # frame pixels: strokes thinner than this (MNIST's thinnest 1%) are widened ...
+MIN_STROKE = 2.2  # ... to about this (near MNIST's median)
 DECODE_SCALE = "tegaki_decode_scale"  # info key: the file is this many times larger than the decoded image
 
 
@@ -190,21 +197,20 @@ def _filter(values: np.ndarray, window: int, reduce: np.ufunc) -> np.ndarray:
     return padded
 
 
-def ink_map(gray: np.ndarray) -> np.ndarray:
-    """White-on-black ink strength in [0, 1] (H, W): steps 3 and 4 of the module docs."""
-    # extremes, not percentiles: a thin digit on a big page can be under 1% of the pixels
-    darkest, background, lightest = gray.min(), np.median(gray), gray.max()
-    if lightest - background < background - darkest:  # the paper is nearer the light end: dark ink
-        gray = 1.0 - gray
-    height, width = gray.shape
-    # Background: grey opening (min then max filter) on a coarse grid, wider than any stroke.
-    scale = BACKGROUND_GRID / max(height, width)
-    small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = np.asarray(Image.fromarray(gray).resize(small_size, Image.Resampling.BOX), dtype=np.float32)
-    opened = _filter(_filter(small, BACKGROUND_WINDOW, np.minimum), BACKGROUND_WINDOW, np.maximum)
-    background = np.asarray(
-        Image.fromarray(opened).resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32
-    )
+def _opening(values: np.ndarray, window: int) -> np.ndarray:
+    """Grey opening (min then max filter): what is narrower than `window` is removed."""
+    return _filter(_filter(values, window, np.minimum), window, np.maximum)
+
+
+def _stroke_width(mask: np.ndarray) -> float:
+    """Mean width of the strokes in a bool mask: twice the area over the perimeter."""
+    perimeter = np.count_nonzero(mask[1:] != mask[:-1]) + np.count_nonzero(mask[:, 1:] != mask[:, :-1])
+    return 2.0 * np.count_nonzero(mask) / max(perimeter, 1)
+
+
+def _ink_above(gray: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """What rises above the background, stretched so the strongest ink is 1, paper texture
+    (below an Otsu threshold) set to 0."""
     ink = np.clip(gray - background, 0.0, 1.0)
     peak = float(np.percentile(ink, 99.9)) if ink.size >= 1000 else float(ink.max())
     if peak < MIN_CONTRAST:
@@ -212,6 +218,32 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
     ink = ink / peak
     ink[ink < _otsu(np.clip(ink, 0.0, 1.0))] = 0.0
     return np.clip(ink, 0.0, 1.0)
+
+
+def ink_map(gray: np.ndarray) -> np.ndarray:
+    """White-on-black ink strength in [0, 1] (H, W): steps 3 and 4 of the module docs."""
+    # extremes, not percentiles: a thin digit on a big page can be under 1% of the pixels
+    darkest, background, lightest = gray.min(), np.median(gray), gray.max()
+    if lightest - background < background - darkest:  # the paper is nearer the light end: dark ink
+        gray = 1.0 - gray
+    height, width = gray.shape
+    # Background, first pass: a grey opening on a coarse grid, wider than any stroke. It follows
+    # smooth light, but blurs a sharp edge (a shadow's, a sheet's on a desk) into a band of "ink".
+    scale = BACKGROUND_GRID / max(height, width)
+    small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = np.asarray(Image.fromarray(gray).resize(small_size, Image.Resampling.BOX), dtype=np.float32)
+    coarse = np.asarray(
+        Image.fromarray(_opening(small, BACKGROUND_WINDOW)).resize((width, height), Image.Resampling.BILINEAR),
+        dtype=np.float32,
+    )
+    ink = _ink_above(gray, coarse)
+    if scale >= 1:  # the coarse grid was full resolution already: nothing was blurred
+        return ink
+    # Second pass, at full resolution: an opening that keeps such edges sharp. Its window must be
+    # wider than the strokes, or it takes a marker's strokes for background: a few times the
+    # strokes' width measured on the first pass, and never under FINE_WINDOW of the image.
+    window = round(max(FINE_WINDOW * max(height, width), STROKE_WINDOW * _stroke_width(ink > 0) + 2))
+    return _ink_above(gray, np.maximum(coarse, _opening(gray, window)))
 
 
 def _bounds(profile: np.ndarray) -> tuple[int, int]:
@@ -226,8 +258,16 @@ def frame_digit(ink: np.ndarray) -> np.ndarray:
         raise ImageError("no digit found")
     top, bottom = _bounds(ink.sum(axis=1))
     left, right = _bounds(ink.sum(axis=0))
+    factor = DIGIT_SIDE / max(bottom - top, right - left)
+    # A hairline pen's strokes would end up under a pixel wide and faint in the frame; MNIST's
+    # are 1-3.4 px (1st to 99th percentile). Widen them to about MIN_STROKE first.
+    width = _stroke_width(np.pad(ink[top:bottom, left:right] > 0.5, 1)) * factor
+    window = round((MIN_STROKE - width) / factor) + 1
+    if width < THIN_STROKE and window >= 2:
+        ink = _filter(np.pad(ink, window), window, np.maximum)
+        top, bottom = _bounds(ink.sum(axis=1))
+        left, right = _bounds(ink.sum(axis=0))
     crop = Image.fromarray(np.round(ink[top:bottom, left:right] * 255).astype(np.uint8))
-    factor = DIGIT_SIDE / max(crop.size)
     size = (max(1, round(crop.width * factor)), max(1, round(crop.height * factor)))
     resample = Image.Resampling.BOX if factor < 1 else Image.Resampling.BILINEAR
     digit = np.asarray(crop.resize(size, resample), dtype=np.float32)
@@ -254,7 +294,7 @@ def errors_of(source: ImageSource) -> Iterator[None]:
         raise
     except Exception as error:
         prefix = f"{source}: " if isinstance(source, str | Path) else ""
-        raise ImageError(f"{prefix}cannot process ({type(error).__name__}: {str(error).strip()[:160]})") from error
+        raise ImageError(f"{prefix}cannot process ({type(error).__name__}: {reason(error)})") from error
 
 
 def preprocess(source: ImageSource) -> np.ndarray:
