@@ -99,3 +99,49 @@ def test_ink_pressure_varies_contrast_and_stretches_the_strongest_ink_to_one(dig
     np.testing.assert_allclose(out.max(axis=(1, 2, 3)), 1.0, atol=1e-5)
     ratio = stroke_mass(out) / stroke_mass(digits)
     assert ratio.min() < 0.85 and ratio.max() > 1.15  # lighter and heavier pressure both drawn
+
+
+def test_centre_line_is_one_pixel_wide_and_keeps_each_digit_whole(mnist):
+    from tegaki.runtime.segment import label
+    from tegaki.train.strokes import skeleton
+
+    masks = mnist.x_train[:64] > 127
+    lines = skeleton(masks)
+    assert lines.shape == masks.shape and not (lines & ~masks).any()  # inside the strokes
+    for mask, line in zip(masks, lines):
+        assert label(line)[1] == label(mask)[1]  # thinning never breaks a stroke
+        # one pixel wide: Zhang-Suen leaves at most a stray 2x2 block or two
+        assert (line[:-1, :-1] & line[1:, :-1] & line[:-1, 1:] & line[1:, 1:]).sum() <= 2
+    assert lines.sum() < 0.6 * masks.sum()
+
+
+def test_pen_redraws_real_digits_at_the_width_asked(digits):
+    """An even round pen, from hairline to marker, along each digit's own centre line."""
+    from tegaki.train.augment import RandomPen
+    from tegaki.train.strokes import centre_line_distance
+
+    with_distance = np.concatenate([digits, centre_line_distance(digits[..., 0])[..., None]], axis=-1)
+
+    def width(images):  # mean stroke width: twice the area over the perimeter
+        mask = images[..., 0] > 0.5
+        perimeter = (mask[:, 1:] != mask[:, :-1]).sum((1, 2)) + (mask[:, :, 1:] != mask[:, :, :-1]).sum((1, 2))
+        return 2 * mask.sum((1, 2)) / perimeter
+
+    hairline = np.asarray(RandomPen(rate=1.0, width=(1.0, 1.0), seed=0)(with_distance, training=True))
+    marker = np.asarray(RandomPen(rate=1.0, width=(5.0, 5.0), seed=0)(with_distance, training=True))
+    assert hairline.shape == digits.shape and np.median(width(hairline)) < 1.5
+    assert 3.5 < np.median(width(marker)) < 6.0
+    assert np.median(width(digits)) < np.median(width(marker))
+    # the same digits: the marker's ink covers the original strokes' centre
+    assert ((marker[..., 0] > 0.5) | ~(digits[..., 0] > 0.9)).mean() > 0.95
+    np.testing.assert_array_equal(RandomPen(rate=1.0)(with_distance, training=False), digits)
+    np.testing.assert_array_equal(RandomPen(rate=1.0)(digits, training=True), digits)  # a user's images
+
+
+def test_the_edge_recipe_redraws_some_digits_with_a_pen(mnist):
+    from tegaki.train.architectures import ARCHITECTURES
+    from tegaki.train.augment import augmented_batches
+
+    images, labels = to_model_input(mnist.x_train[:512]), mnist.y_train[:512]
+    batch = next(iter(augmented_batches(images, labels, 256, ARCHITECTURES["edge"].augment(3), seed=0)))[0]
+    assert batch.shape == (256, 28, 28, 1)  # the distance channel is used up by the pen

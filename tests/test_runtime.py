@@ -42,13 +42,13 @@ def test_float_onnx_on_raw_tensors_equals_keras(tiny_run, tiny_export_file, mnis
     keras_probabilities = keras.models.load_model(tiny_run / "model.keras").predict(
         to_model_input(mnist.x_test), batch_size=1000, verbose=0
     )
-    probabilities = DigitReader(tiny_export_file("onnx")).predict_tensors(mnist.x_test)
+    probabilities = DigitReader(tiny_export_file("onnx")).predict_frames(mnist.x_test)
     assert np.abs(probabilities - keras_probabilities).max() <= 1e-5
     np.testing.assert_array_equal(probabilities.argmax(1), keras_probabilities.argmax(1))
 
 
 def test_shipped_model_scores_what_its_metadata_says(reader, mnist):
-    accuracy = np.mean(reader.predict_tensors(mnist.x_test).argmax(1) == mnist.y_test)
+    accuracy = np.mean(reader.predict_frames(mnist.x_test).argmax(1) == mnist.y_test)
     # The shipped int8 model's integer maths is exact on every CPU (u8u8: no saturating
     # kernel anywhere, see export/converters.py), but the float steps around it (scales,
     # softmax) use each CPU's own vector code and may flip a near-tie: 5 images in 10,000
@@ -63,7 +63,7 @@ def test_realistic_images_read_nearly_as_well_as_mnist_tensors(reader, realistic
     for item in realistic:
         per_kind[item.name.rsplit("-", 1)[0]].append(reader.read(item.data).digit == item.label)
     accuracy = np.mean([ok for oks in per_kind.values() for ok in oks])
-    tensor_accuracy = np.mean(reader.predict_tensors(mnist.x_test[:1000]).argmax(1) == mnist.y_test[:1000])
+    tensor_accuracy = np.mean(reader.predict_frames(mnist.x_test[:1000]).argmax(1) == mnist.y_test[:1000])
     assert accuracy >= 0.98, {kind: np.mean(oks) for kind, oks in per_kind.items()}
     assert accuracy >= tensor_accuracy - 0.01
     assert min(np.mean(oks) for oks in per_kind.values()) >= 0.95
@@ -71,8 +71,8 @@ def test_realistic_images_read_nearly_as_well_as_mnist_tensors(reader, realistic
 
 def test_shipped_model_reads_marker_hairline_and_low_resolution_digits(reader, mnist):
     """Issue 11's kinds through the whole runtime, 200 each, from the first 600 MNIST test
-    digits. Measured: 97.0% thick, 98.5% thin, 99.0% low-res (the model shipped before:
-    91.5%, 96.5%, 98.0%); the floors leave 1.5-2 points for CPUs and retraining."""
+    digits. Measured: 97.5% thick, 100% thin, 99.0% low-res (issue 5's model, before
+    issue 11: 91.5%, 96.5%, 98.0%); the floors leave 2-3 points for retraining."""
     from tegaki.train.realistic import HAND_VARIANTS
 
     per_kind = defaultdict(list)
@@ -231,7 +231,7 @@ def test_tflite_models_run_through_the_same_reader(tiny_export_file, mnist):
     tflite_reader = DigitReader(tiny_export_file("tflite-int8"))
     assert tflite_reader.metadata["format"] == "tflite-int8"
     agreement = np.mean(
-        onnx_reader.predict_tensors(mnist.x_test[:2000]).argmax(1)
-        == tflite_reader.predict_tensors(mnist.x_test[:2000]).argmax(1)
+        onnx_reader.predict_frames(mnist.x_test[:2000]).argmax(1)
+        == tflite_reader.predict_frames(mnist.x_test[:2000]).argmax(1)
     )
     assert agreement >= 0.99
