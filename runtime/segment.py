@@ -65,7 +65,7 @@ class Component:
 
     box: tuple[int, int, int, int]  # left, top, right, bottom (exclusive)
     mask: np.ndarray  # bool (bottom - top, right - left): which pixels in the box are its ink
-    pieces: int = 1  # 8-connected components in the mask
+    pieces: int | None = 1  # 8-connected components in the mask; None: counted when needed
 
     @property
     def width(self) -> int:
@@ -83,7 +83,10 @@ class Component:
     def plausible(self) -> bool:
         """Shape of a digit: few holes, strokes rather than a filled blot."""
         blot = self.mask.mean() > MAX_FILL and self.width > 0.4 * self.height  # a thin 1 fills its box
-        return not blot and _holes(self.mask, self.pieces) <= MAX_HOLES
+        return not blot and _holes(self.mask, self.piece_count()) <= MAX_HOLES
+
+    def piece_count(self) -> int:
+        return self.pieces if self.pieces is not None else label(self.mask)[1]
 
 
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -208,7 +211,7 @@ def _merged(a: Component, b: Component) -> Component:
     mask = np.zeros((bottom - top, right - left), bool)
     for part in (a, b):
         mask[part.box[1] - top : part.box[3] - top, part.box[0] - left : part.box[2] - left] |= part.mask
-    return Component((left, top, right, bottom), mask, a.pieces + b.pieces)
+    return Component((left, top, right, bottom), mask, a.piece_count() + b.piece_count())
 
 
 def _one_digit(a: Component, b: Component, reference: float) -> bool:
@@ -361,4 +364,5 @@ def _cropped(group: Component, start: int, end: int) -> Component | None:
         return None
     mask = mask[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
     left, top = group.box[0] + start + cols.min(), group.box[1] + rows.min()
-    return Component((int(left), int(top), int(left + mask.shape[1]), int(top + mask.shape[0])), mask, label(mask)[1])
+    # pieces counted only if this cut is kept: most cuts tried are not
+    return Component((int(left), int(top), int(left + mask.shape[1]), int(top + mask.shape[0])), mask, None)
