@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
-import click
 import typer
 from typer.core import TyperCommand
 
@@ -18,7 +17,7 @@ class PlainUsage(TyperCommand):
     """A usage line as Unix tools write it, `edge-predict [OPTIONS] PATH...`: Typer 0.28 wraps a
     required argument in braces (`{PATH...}`), which reads like a literal to type."""
 
-    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
         pieces = super().collect_usage_pieces(ctx)
         return [piece[1:-1] if piece.startswith("{") and piece.endswith("}") else piece for piece in pieces]
 
