@@ -23,6 +23,9 @@ beside it:
                profile; the cut the model is surest of is kept (see `split_wide`).
 8. plausible   a group with many holes (noise, a scribble) or one that fills its box (a
                blot) is marked implausible: the reader reports it as unreadable.
+9. edges       a group with paper of one level on one side and another (or a band of
+               "ink": the desk) on the other is a piece of a sheet's or a shadow's edge,
+               not a 1 (`on_an_edge`, applied by the reader, which has the grey image).
 
 Everything works on the preprocessing's working image (a few hundred pixels across).
 """
@@ -366,3 +369,28 @@ def _cropped(group: Component, start: int, end: int) -> Component | None:
     left, top = group.box[0] + start + cols.min(), group.box[1] + rows.min()
     # pieces counted only if this cut is kept: most cuts tried are not
     return Component((int(left), int(top), int(left + mask.shape[1]), int(top + mask.shape[0])), mask, None)
+
+
+EDGE_STEP = 0.15  # paper levels either side of a group that differ this much: the group is an edge
+EDGE_INK = 0.9  # ... or one side this much "ink" (a desk, a shadow) and the other mostly paper
+
+
+def on_an_edge(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
+    """A piece of the edge of a sheet on a desk or of a shadow, kept because it is as tall as a
+    digit: beside it is one level on one side and another on the other (or a wide band of
+    "ink" on one side: the desk), where a stroke has the same paper on both sides."""
+    left, top, right, bottom = group.box
+    reach = max(2, group.height // 3)
+    rows = slice(top, bottom)
+    sides = [
+        (gray[rows, c], ink[rows, c] > 0) for c in (slice(max(0, left - reach), left), slice(right, right + reach))
+    ]
+    if any(values.size < reach for values, _ in sides):
+        return False  # at the image's border: nothing to compare
+    shares = sorted(float(inked.mean()) for _, inked in sides)
+    if shares[1] > EDGE_INK and shares[0] < 0.5:
+        return True
+    papers = [values[~inked] for values, inked in sides]  # paper only: not a neighbour's ink
+    if any(paper.size < reach for paper in papers):
+        return False
+    return abs(float(np.median(papers[0])) - float(np.median(papers[1]))) > EDGE_STEP

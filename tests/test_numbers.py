@@ -155,3 +155,19 @@ def test_edge_predict_prints_the_number_and_saves_annotated_copy(composed, tmp_p
     assert len(record["number"]) == 2 and len(record["digits"]) == 2
     single = json.loads(run_command("edge-predict", "--json", "--single", str(path)).stdout)
     assert len(single["digits"]) == 1 and isinstance(single["digit"], int)
+
+
+def test_a_piece_of_a_desk_or_shadow_edge_is_not_a_digit():
+    """Paper on one side, the desk (or a shadow) on the other: an edge, not a 1 beside the digit."""
+    from tegaki.runtime.segment import Component, on_an_edge
+
+    gray = np.full((120, 200), 0.8, np.float32)
+    gray[:, 120:] = 0.3  # the desk, darker than the sheet
+    ink = np.zeros_like(gray)
+    ink[30:70, 60:64] = 1.0  # a 1 written on the sheet
+    ink[30:70, 116:122] = 1.0  # what the background step left along the sheet's edge
+    one = Component((60, 30, 64, 70), np.ones((40, 4), bool))
+    edge = Component((116, 30, 122, 70), np.ones((40, 6), bool))
+    assert on_an_edge(gray, ink, edge) and not on_an_edge(gray, ink, one)
+    ink[:, 122:] = 1.0  # the desk itself taken for ink: one side all "ink", the other paper
+    assert on_an_edge(gray, ink, edge) and not on_an_edge(gray, ink, one)
