@@ -23,5 +23,22 @@ def run_command(*args: str, input: bytes | None = None, env: dict | None = None)
     )
 
 
+def heavy_modules_after_import(module: str) -> list[str]:
+    """The TensorFlow, Keras and matplotlib modules that importing `module` loads, in a fresh
+    interpreter (a command's --help must answer without them)."""
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys, {module}; "
+            "print('\\n'.join(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'matplotlib'))))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return probe.stdout.split()
+
+
 # What a finished train-cnn run folder holds, no more (its TensorBoard logs in logs/)
 RUN_FOLDER_FILES = ["history.csv", "history.png", "logs", "metadata.json", "model.keras"]

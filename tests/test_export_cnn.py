@@ -1,7 +1,5 @@
 import hashlib
 import json
-import subprocess
-import sys
 
 import numpy as np
 import onnx
@@ -12,7 +10,7 @@ from tegaki.export.formats import FORMATS, Format
 from tegaki.runtime.contract import to_model_input
 from tegaki.runtime.models import METADATA_KEY, load_model, sidecar_path
 
-from commands import run_command
+from commands import heavy_modules_after_import, run_command
 
 
 @pytest.fixture(scope="module")
@@ -157,17 +155,7 @@ def test_help_lists_every_format_without_loading_tensorflow():
     assert result.returncode == 0 and b"--parity-images" in result.stdout
     unwrapped = "".join(result.stdout.decode().split())  # help text wraps lines at hyphens
     assert all(name in unwrapped for name in FORMATS)
-    probe = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys, tegaki.export.cli; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert probe.stdout.strip() == "[]", probe.stderr
+    assert heavy_modules_after_import("tegaki.export.cli") == []
 
 
 def test_batch_norm_is_folded_into_the_convolutions(tiny_edge_run, tmp_path):

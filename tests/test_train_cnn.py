@@ -13,7 +13,7 @@ from PIL import Image
 from tegaki.runtime.contract import INPUT_CONTRACT, to_model_input
 from tegaki.train.mnist import split_validation
 
-from commands import RUN_FOLDER_FILES, TINY_TRAIN_ARGS, run_command
+from commands import RUN_FOLDER_FILES, TINY_TRAIN_ARGS, heavy_modules_after_import, run_command
 
 
 def test_tiny_run_writes_every_output(tiny_run, mnist):
@@ -67,17 +67,7 @@ def test_help_lists_every_architecture_without_loading_tensorflow():
     unwrapped = "".join(result.stdout.decode().split())  # help text wraps lines
     for name, recipe in ARCHITECTURES.items():
         assert f"{name}:" in unwrapped and f"{recipe.epochs}epochs" in unwrapped
-    probe = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys, tegaki.train.cli; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'matplotlib')))",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert probe.stdout.strip() == "[]", probe.stderr
+    assert heavy_modules_after_import("tegaki.train.cli") == []
 
 
 @pytest.mark.parametrize(
