@@ -36,7 +36,7 @@ from tegaki.runtime.preprocessing import (
     to_grayscale,
     working_image,
 )
-from tegaki.runtime.segment import find_components, on_an_edge, split_wide
+from tegaki.runtime.segment import find_components, split_wide
 
 DEFAULT_MODEL = "edge-int8.onnx"  # in tegaki.assets; see assets/README.md for how it was made
 MIN_CONFIDENCE = 0.5  # a digit the model is less sure of is reported unreadable ("?"), not guessed
@@ -204,8 +204,7 @@ class DigitReader:
                     )
                     frames = [frame_digit(ink)]
                 else:
-                    groups, reference = find_components(ink)
-                    groups = [g for g in groups if not on_an_edge(gray, ink, g)]
+                    groups, reference = find_components(ink, gray)
                     groups = [
                         piece
                         for group in groups

@@ -25,7 +25,7 @@ beside it:
                blot) is marked implausible: the reader reports it as unreadable.
 9. edges       a group with paper of one level on one side and another (or a band of
                "ink": the desk) on the other is a piece of a sheet's or a shadow's edge,
-               not a 1 (`on_an_edge`, applied by the reader, which has the grey image).
+               not a 1 (`on_an_edge`, on the grey image the ink came from).
 
 Everything works on the preprocessing's working image (a few hundred pixels across).
 """
@@ -60,6 +60,8 @@ SPLIT_HEIGHT = 0.7  # of the reference height: each piece of a cut must be this 
 SPLIT_MARGIN = 0.05  # a cut must beat reading the group whole by this much confidence
 MAX_HOLES = 3  # an 8 has two; noise and scribbles have many
 MAX_FILL = 0.75  # fraction of its box a group may fill: more is a blot, not strokes
+EDGE_STEP = 0.15  # paper levels either side of a group that differ this much: the group is an edge
+EDGE_INK = 0.9  # ... or one side this much "ink" (a desk, a shadow) and the other mostly paper
 
 
 @dataclass(frozen=True)
@@ -234,9 +236,10 @@ def _shifted(part: Component, dx: int, dy: int) -> Component:
     return Component((left + dx, top + dy, right + dx, bottom + dy), part.mask, part.pieces)
 
 
-def find_components(ink: np.ndarray) -> tuple[list[Component], float]:
-    """Steps 1 to 6 of the module docs: the digit-like groups of ink, left to right, and the
-    reference height (what a digit measures here)."""
+def find_components(ink: np.ndarray, gray: np.ndarray) -> tuple[list[Component], float]:
+    """Steps 1 to 6 and 9 of the module docs: the digit-like groups of the ink map, left to
+    right, and the reference height (what a digit measures here). `gray` is the image the ink
+    came from (step 9 looks at the paper beside each group)."""
     labels, count = label(ink > 0)
     parts = _components(labels, count)
     if not parts:
@@ -245,7 +248,8 @@ def find_components(ink: np.ndarray) -> tuple[list[Component], float]:
     parts = [p for p in parts if p.mask.sum() >= SPECK_AREA * largest]
     smallest = max(MIN_SIDE, MIN_SIDE_SHARE * max(ink.shape))
     if len(parts) == 1 and parts[0].width <= LINE_WIDE * parts[0].height and parts[0].height >= smallest:
-        return parts, float(parts[0].height)  # one clean digit: what the steps below would keep
+        # one clean digit: what the steps below would keep
+        return [p for p in parts if not on_an_edge(gray, ink, p)], float(parts[0].height)
     # step 2: the reference digit is the heaviest ink of those that could be digits
     inner = [p for p in parts if not _touches_border(p, ink.shape) and p.width <= 1.5 * p.height]
     candidates = [p for p in inner or parts if not any(_encloses(p, q) for q in parts)] or parts
@@ -306,7 +310,8 @@ def find_components(ink: np.ndarray) -> tuple[list[Component], float]:
             or BORDER_SIZE[0] * reference <= group.height <= BORDER_SIZE[1] * reference
         )
 
-    return sorted(filter(digit_like, groups), key=lambda g: g.box[0]), float(reference)
+    kept = [g for g in groups if digit_like(g) and not on_an_edge(gray, ink, g)]
+    return sorted(kept, key=lambda g: g.box[0]), float(reference)
 
 
 Classify = Callable[[list[np.ndarray]], np.ndarray]  # frames (28, 28) -> probabilities (N, 10)
@@ -369,10 +374,6 @@ def _cropped(group: Component, start: int, end: int) -> Component | None:
     left, top = group.box[0] + start + cols.min(), group.box[1] + rows.min()
     # pieces counted only if this cut is kept: most cuts tried are not
     return Component((int(left), int(top), int(left + mask.shape[1]), int(top + mask.shape[0])), mask, None)
-
-
-EDGE_STEP = 0.15  # paper levels either side of a group that differ this much: the group is an edge
-EDGE_INK = 0.9  # ... or one side this much "ink" (a desk, a shadow) and the other mostly paper
 
 
 def on_an_edge(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
