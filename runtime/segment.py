@@ -6,10 +6,10 @@ split into 8-connected components and each is judged by its shape against the di
 beside it:
 
 1. label       components of the ink (runs per row joined by union-find: numpy only);
-               specks under 1 % of the largest component's area dropped at once.
-2. reference   the digit height: the tallest component that does not touch the border,
-               is not much wider than tall and does not enclose others (all of them
-               when every component touches the border: a tight crop).
+               specks under 1 % of the largest area inside the image dropped at once.
+2. reference   the digit height: the heaviest component that does not touch the border,
+               is digit-sized, not much wider than a pair of digits and does not enclose
+               others (all of them when every component touches the border: a tight crop).
 3. lines       a component wider or taller than a digit, or one enclosing others (a box
                frame), loses its straight lines (runs longer than any digit stroke, rows or
                columns almost full of ink: underlines, ruled lines, frames) and is split
@@ -17,12 +17,17 @@ beside it:
 4. reject      what touches the image border and is not digit-sized (the paper's edge on
                a desk, a shadow's edge, vignette corners); long thin lines left over.
 5. merge       parts of one digit (a 5's cap, a 4 in two strokes, a faint joint): parts
-               mostly above one another, and small parts close beside a digit.
-6. specks      groups much smaller than the reference height dropped.
+               mostly above one another, and small parts close beside a digit; a small
+               round dot is a speck, never a part.
+6. specks      groups much smaller than the reference height dropped, and groups much
+               fainter than the reference digit (a shadow's or a desk's residue: a pen's
+               stroke is dark at its core).
 7. split       a group much wider than a digit is cut along the low points of its column
-               profile; the cut the model is surest of is kept (see `split_wide`).
-8. plausible   a group with many holes (noise, a scribble) or one that fills its box (a
-               blot) is marked implausible: the reader reports it as unreadable.
+               profile; the option whose pieces the model more likely reads right is kept
+               (see `split_wide`).
+8. plausible   a group with many loops (a scribble) or pinholes (noise), or one that fills
+               its box without a loop (a blot) is marked implausible: the reader reports
+               it as unreadable. Pinholes in a thick stroke are not loops.
 9. edges       a group with paper of one level on one side and another (or a band of
                "ink": the desk) on the other is a piece of a sheet's or a shadow's edge,
                not a 1 (`on_an_edge`, on the grey image the ink came from).
@@ -51,15 +56,18 @@ BORDER_SIZE = (0.6, 1.3)  # heights, in reference heights, of a digit that touch
 MERGE_OVERLAP = 0.5  # of the narrower part's width: parts this much above one another are one digit
 MERGE_GAP = 0.4  # reference heights: ... when no further apart vertically than this
 ATTACH_GAP = 0.2  # reference heights: a part less tall than a digit this close to one belongs to it
+DOT_ASPECT, DOT_FILL = 1.6, 0.6  # a small part no longer than this for its width and this full is a dot
 SPLIT_ASPECT = 1.05  # width / height above which a group may be two touching digits
 NARROW_ASPECT = 0.75  # ... or, down to this, a digit with a 1 glued to it ("71", "91")
 NECK = 0.2  # of its height: such a group is cut only where a column holds less ink (a touch, not a stroke)
-NARROW_SURE = 0.9  # and only when the model is this sure of both pieces
+NARROW_SURE = 0.9  # and only when the model is this sure of both pieces together (product)
 SPLIT_WHOLE = 1.6  # reference heights: a group wider than this is never one digit
 SPLIT_HEIGHT = 0.7  # of the reference height: each piece of a cut must be this tall (not a tail)
-SPLIT_MARGIN = 0.05  # a cut must beat reading the group whole by this much confidence
-MAX_HOLES = 3  # an 8 has two; noise and scribbles have many
-MAX_FILL = 0.75  # fraction of its box a group may fill: more is a blot, not strokes
+MAX_HOLES = 3  # an 8 has two; scribbles have many
+PINHOLES = 8  # more holes than this, however small, is noise
+LOOP_AREA = 0.005  # of the height squared: a smaller hole is a pinhole in a thick stroke, not a loop
+MAX_FILL = 0.75  # fraction of its box a group may fill: more is a blot, not strokes (unless it has a loop: a thick 0)
+FAINT = 0.6  # of the reference digit's stroke strength: fainter is not the same pen's ink
 EDGE_STEP = 0.15  # paper levels either side of a group that differ this much: the group is an edge
 EDGE_INK = 0.9  # ... or one side this much "ink" (a desk, a shadow) and the other mostly paper
 
@@ -86,9 +94,14 @@ class Component:
         return ink[top:bottom, left:right] * self.mask
 
     def plausible(self) -> bool:
-        """Shape of a digit: few holes, strokes rather than a filled blot."""
-        blot = self.mask.mean() > MAX_FILL and self.width > 0.4 * self.height  # a thin 1 fills its box
-        return not blot and _holes(self.mask, self.piece_count()) <= MAX_HOLES
+        """Shape of a digit: few loops, strokes rather than a filled blot."""
+        holes = _holes(self.mask, self.piece_count())
+        if holes > PINHOLES:
+            return False
+        full = self.mask.mean() > MAX_FILL and self.width > 0.6 * self.height  # a thick 1 fills its box
+        if full or holes > MAX_HOLES:
+            holes = _loops(self.mask)  # rare: only then are the holes measured
+        return not (full and holes == 0) and holes <= MAX_HOLES
 
     def piece_count(self) -> int:
         return self.pieces if self.pieces is not None else label(self.mask)[1]
@@ -151,6 +164,15 @@ def _holes(mask: np.ndarray, pieces: int) -> int:
     diagonal = np.count_nonzero((a & d & ~b & ~c) | (b & c & ~a & ~d))
     euler = (np.count_nonzero(quads == 1) - np.count_nonzero(quads == 3) - 2 * diagonal) // 4
     return pieces - euler
+
+
+def _loops(mask: np.ndarray) -> int:
+    """Holes of a bool mask big enough to be a digit's loop, not a pinhole in a thick stroke."""
+    padded = np.ones((mask.shape[0] + 2, mask.shape[1] + 2), bool)
+    padded[1:-1, 1:-1] = ~mask
+    labels, _ = label(padded)  # 8-connected: diagonal pinholes merge, which only undercounts them
+    areas = np.bincount(labels.ravel())[2:]  # 0 is ink, 1 the outside (it holds the first pixel)
+    return int(np.count_nonzero(areas >= LOOP_AREA * mask.shape[0] ** 2))
 
 
 def _without_lines(mask: np.ndarray, longest_h: float, longest_v: float) -> np.ndarray:
@@ -226,6 +248,23 @@ def _one_digit(a: Component, b: Component, reference: float) -> bool:
     return overlap >= MERGE_OVERLAP * min(a.width, b.width) and gap <= MERGE_GAP * reference
 
 
+def _strength(part: Component, ink: np.ndarray) -> float:
+    """How dark the core of its strokes is: a pen's line is dark in the middle however it
+    fades at its edges, the residue of a shadow or a desk is one middling level throughout."""
+    return float(np.percentile(part.ink(ink)[part.mask], 90))
+
+
+def _dot(part: Component, reference: float) -> bool:
+    """A small round blot: a speck or a pen's dot. A piece of a digit (a 5's cap, a 4's
+    stroke) is a line: longer than wide, or thin for its box."""
+    return (
+        part.height < SPECK_HEIGHT * reference
+        and part.width <= DOT_ASPECT * part.height
+        and part.height <= DOT_ASPECT * part.width
+        and part.mask.mean() >= DOT_FILL
+    )
+
+
 def _gap(a: Component, b: Component) -> int:
     """Pixels between two boxes (0 when they overlap)."""
     return max(a.box[0] - b.box[2], b.box[0] - a.box[2], a.box[1] - b.box[3], b.box[1] - a.box[3], 0)
@@ -244,14 +283,21 @@ def find_components(ink: np.ndarray, gray: np.ndarray) -> tuple[list[Component],
     parts = _components(labels, count)
     if not parts:
         return [], 0.0
-    largest = max(int(p.mask.sum()) for p in parts)
+    # specks are small next to the largest ink inside the image: a desk's or a shadow's residue
+    # along the border may be far larger than the digit
+    largest = max(int(p.mask.sum()) for p in [p for p in parts if not _touches_border(p, ink.shape)] or parts)
     parts = [p for p in parts if p.mask.sum() >= SPECK_AREA * largest]
     smallest = max(MIN_SIDE, MIN_SIDE_SHARE * max(ink.shape))
     if len(parts) == 1 and parts[0].width <= LINE_WIDE * parts[0].height and parts[0].height >= smallest:
         # one clean digit: what the steps below would keep
         return [p for p in parts if not on_an_edge(gray, ink, p)], float(parts[0].height)
-    # step 2: the reference digit is the heaviest ink of those that could be digits
-    inner = [p for p in parts if not _touches_border(p, ink.shape) and p.width <= 1.5 * p.height]
+    # step 2: the reference digit is the heaviest ink of those that could be digits (a pair of
+    # touching digits will do: it is as tall as one)
+    inner = [
+        p
+        for p in parts
+        if not _touches_border(p, ink.shape) and p.width <= WIDE * p.height and max(p.width, p.height) >= smallest
+    ]
     candidates = [p for p in inner or parts if not any(_encloses(p, q) for q in parts)] or parts
     anchor = max(candidates, key=lambda p: float(p.ink(ink).sum()))
     reference = anchor.height
@@ -275,8 +321,8 @@ def find_components(ink: np.ndarray, gray: np.ndarray) -> tuple[list[Component],
     parts = [
         p for p in _without_flat_lines(kept, reference) if p.width <= WIDE * reference and p.height <= TALL * reference
     ]
-    # step 4: merge the parts of one digit, left to right
-    parts.sort(key=lambda p: p.box[0])
+    # step 4: merge the parts of one digit, left to right; a dot is a speck, not a part of one
+    parts = sorted((p for p in parts if not _dot(p, reference)), key=lambda p: p.box[0])
     groups: list[Component] = []
     for part in parts:
         for i, group in enumerate(groups):
@@ -295,6 +341,7 @@ def find_components(ink: np.ndarray, gray: np.ndarray) -> tuple[list[Component],
             groups[nearest] = _merged(groups[nearest], part)
     # steps 5 and 6: what is off the anchor's line, too small, or border residue
     tight_crop = not inner
+    pen = _strength(anchor, ink)
 
     def digit_like(group: Component) -> bool:
         overlap = min(group.box[3], anchor.box[3]) - max(group.box[1], anchor.box[1])
@@ -302,6 +349,7 @@ def find_components(ink: np.ndarray, gray: np.ndarray) -> tuple[list[Component],
             group.height < SPECK_HEIGHT * reference
             or max(group.height, group.width) < smallest
             or overlap < LINE_OVERLAP * group.height
+            or _strength(group, ink) < FAINT * pen
         ):
             return False
         return (
@@ -320,10 +368,11 @@ Classify = Callable[[list[np.ndarray]], np.ndarray]  # frames (28, 28) -> probab
 def split_wide(
     ink: np.ndarray, group: Component, frame: Callable[[np.ndarray], np.ndarray], classify: Classify, reference: float
 ) -> list[Component]:
-    """Step 7: `group` as one digit or cut in two (recursively), whichever the model is surest of.
+    """Step 7: `group` as one digit or cut in two (recursively), whichever the model is likelier
+    to read right.
 
     Cuts are tried at the lowest points of the column profile in the middle of the group;
-    each option scores the smallest winning probability among its pieces. A group wider
+    each option scores the product of its pieces' winning probabilities. A group wider
     than two digits is never kept whole."""
     if group.width <= NARROW_ASPECT * group.height:
         return [group]
@@ -340,7 +389,7 @@ def split_wide(
             cuts.append(int(column))
         if len(cuts) == 3:
             break
-    options = [[group]] if group.width <= SPLIT_WHOLE * reference else []
+    options = [[group]] if group.width <= SPLIT_WHOLE * max(reference, group.height) else []
     for cut in cuts:
         pieces = [_cropped(group, 0, cut), _cropped(group, cut, group.width)]
         if all(p is not None and p.height >= SPLIT_HEIGHT * reference for p in pieces):
@@ -349,12 +398,11 @@ def split_wide(
         return [group]
     frames = [frame(part.ink(ink)) for option in options for part in option]
     confidence = classify(frames).max(axis=1)
-    # a cut must do clearly better than the whole to be believed; a narrow group is one digit
-    # unless the model is sure of both pieces (however sure it is of the whole: "71" reads "7")
-    margin = 0.0 if narrow else SPLIT_MARGIN
+    # each option scores the chance that all its pieces are read right; a narrow group is one
+    # digit unless the model is sure of both pieces (however sure it is of the whole: "71" reads "7")
     scores, start = [], 0
     for option in options:
-        scores.append(confidence[start : start + len(option)].min() - (margin if len(option) > 1 else 0))
+        scores.append(confidence[start : start + len(option)].prod())
         start += len(option)
     if narrow and len(options[0]) == 1:
         scores[0] = NARROW_SURE

@@ -6,10 +6,10 @@ import json
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from tegaki.runtime import DigitReader, ImageError, Reading, reading_record
-from tegaki.train.realistic_numbers import hard_pages, numbers
+from tegaki.train.realistic_numbers import hard_pages, numbers, shadow
 
 from commands import run_command
 
@@ -171,3 +171,56 @@ def test_a_piece_of_a_desk_or_shadow_edge_is_not_a_digit():
     assert on_an_edge(gray, ink, edge) and not on_an_edge(gray, ink, one)
     ink[:, 122:] = 1.0  # the desk itself taken for ink: one side all "ink", the other paper
     assert on_an_edge(gray, ink, edge) and not on_an_edge(gray, ink, one)
+
+
+def on_paper(digits: list[np.ndarray], scale: int = 4, gap: int = 40) -> np.ndarray:
+    """MNIST digits written side by side on a 230-grey page, `scale` times their size: uint8."""
+    page = np.full((28 * scale + 2 * gap, len(digits) * (28 * scale + gap) + gap), 230, np.uint8)
+    for i, digit in enumerate(digits):
+        x = gap + i * (28 * scale + gap)
+        page[gap : gap + 28 * scale, x : x + 28 * scale] -= (np.kron(digit, np.ones((scale, scale))) * 0.8).astype(
+            np.uint8
+        )
+    return page
+
+
+def first_of(mnist, digit: int, count: int = 5) -> np.ndarray:
+    return mnist.x_test[mnist.y_test == digit][:count]
+
+
+def test_pinholes_in_a_thick_stroke_are_not_loops(reader, mnist):
+    """A marker's 8 or 0 whose strokes have pinholes (bad ink, a rough scan) is still a digit;
+    only a scribble's many real loops, or noise's many pinholes, make a group unreadable."""
+    rng = np.random.default_rng(0)
+    for digit in (0, 8):
+        for image in first_of(mnist, digit):
+            thick = np.asarray(Image.fromarray(image).filter(ImageFilter.MaxFilter(3)))
+            page = on_paper([thick])
+            rows, cols = np.nonzero(page < 80)
+            picked = rng.choice(len(rows), 6, replace=False)
+            page[rows[picked], cols[picked]] = 230  # single-pixel holes in the ink
+            reading = reader.read_number(png(Image.fromarray(page)))
+            assert reading.number == str(digit), (digit, reading.number, reading.confidence)
+
+
+def test_a_dot_below_a_digit_is_a_speck_not_part_of_it(reader, mnist):
+    for digit in (2, 6, 7):
+        for image in first_of(mnist, digit, 3):
+            page = on_paper([image])
+            reading_alone = reader.read_number(png(Image.fromarray(page)))
+            y = 40 + 28 * 4 + 10  # just under the digit, closer than a 5's cap to its body
+            image_with_dot = Image.fromarray(page)
+            ImageDraw.Draw(image_with_dot).ellipse((90, y, 100, y + 10), fill=40)
+            reading = reader.read_number(png(image_with_dot))
+            assert reading.number == str(digit) and reading.digits[0].box == reading_alone.digits[0].box
+
+
+def test_a_shadow_across_a_corner_is_not_read_as_a_digit(reader, mnist):
+    """A hard shadow across a corner leaves a piece of middling grey "ink" at the page's edge,
+    as tall as a digit, with nothing beyond it to compare; a pen's strokes are dark at their
+    core. Measured on these 100 pages: 98 % (94 % before strokes were compared)."""
+    rng = np.random.default_rng(5)
+    pages = [(shadow(image, rng)[1][1], str(label)) for image, label in zip(mnist.x_test[:100], mnist.y_test[:100])]
+    readings = reader.read_all([data for data, _ in pages])
+    accuracy = np.mean([getattr(r, "number", None) == label for r, (_, label) in zip(readings, pages)])
+    assert accuracy >= 0.97, accuracy
