@@ -380,6 +380,8 @@ def split_wide(
     profile = group.mask.sum(axis=0)
     reach = 0.4 if narrow else 0.25  # a 1 glued to a digit is a thin slice at one side
     low, high = int(group.width * (0.5 - reach)), int(group.width * (0.5 + reach))
+    if narrow and profile[low:high].min(initial=group.height) >= NECK * group.height:
+        return [group]  # no neck to cut: one digit (most single digits end here)
     order = low + np.argsort(profile[low:high], kind="stable")
     if narrow:
         order = order[profile[order] < NECK * group.height]
@@ -429,17 +431,20 @@ def on_an_edge(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
     digit: beside it is one level on one side and another on the other (or a wide band of
     "ink" on one side: the desk), where a stroke has the same paper on both sides."""
     left, top, right, bottom = group.box
-    reach = max(2, group.height // 3)
-    rows = slice(top, bottom)
-    sides = [
-        (gray[rows, c], ink[rows, c] > 0) for c in (slice(max(0, left - reach), left), slice(right, right + reach))
-    ]
-    if any(values.size < reach for values, _ in sides):
+    if left == 0 or right == ink.shape[1]:
         return False  # at the image's border: nothing to compare
-    shares = sorted(float(inked.mean()) for _, inked in sides)
+    reach = max(2, group.height // 3)
+    columns = slice(max(0, left - reach), left), slice(right, right + reach)
+    inked = [ink[top:bottom, c] > 0 for c in columns]
+    shares = sorted(np.count_nonzero(side) / side.size for side in inked)
     if shares[1] > EDGE_INK and shares[0] < 0.5:
         return True
-    papers = [values[~inked] for values, inked in sides]  # paper only: not a neighbour's ink
-    if any(paper.size < reach for paper in papers):
+    papers = [gray[top:bottom, c][~side] for c, side in zip(columns, inked)]  # paper only: not a neighbour's ink
+    if min(papers[0].size, papers[1].size) < reach:
         return False
-    return abs(float(np.median(papers[0])) - float(np.median(papers[1]))) > EDGE_STEP
+    return abs(_middle(papers[0]) - _middle(papers[1])) > EDGE_STEP
+
+
+def _middle(values: np.ndarray) -> float:
+    """The median, or the upper of the two middle values: a tenth of np.median's cost."""
+    return float(np.partition(values, len(values) // 2)[len(values) // 2])
