@@ -392,9 +392,19 @@ def split_wide(
         if len(cuts) == 3:
             break
     options = [[group]] if group.width <= SPLIT_WHOLE * max(reference, group.height) else []
+    # how tall the ink is left of each column and from it on: a cut through a 7's stem or a
+    # 4's tail leaves a piece too short for a digit, known before the pieces are built
+    inked = profile > 0
+    tops = np.where(inked, group.mask.argmax(axis=0), group.height)
+    bottoms = np.where(inked, group.height - group.mask[::-1].argmax(axis=0), 0)
+    left_height = np.maximum.accumulate(bottoms) - np.minimum.accumulate(tops)
+    right_height = (np.maximum.accumulate(bottoms[::-1]) - np.minimum.accumulate(tops[::-1]))[::-1]
+    tall = SPLIT_HEIGHT * reference
     for cut in cuts:
+        if cut == 0 or left_height[cut - 1] < tall or right_height[cut] < tall:
+            continue
         pieces = [_cropped(group, 0, cut), _cropped(group, cut, group.width)]
-        if all(p is not None and p.height >= SPLIT_HEIGHT * reference for p in pieces):
+        if all(p is not None for p in pieces):
             options.append(pieces)
     if len(options) < 2 and (not options or len(options[0]) == 1):
         return [group]
