@@ -42,7 +42,7 @@ def paper(width: int = 300, height: int = 200) -> tuple[Image.Image, ImageDraw.I
 
 def test_composed_numbers_read_whole(composed, composed_readings):
     """2-8 digits with spacing, jitter, slant, touching pairs; half with an underline, a box,
-    ruled lines or a speck. Measured here: 90 % exact, 84 % of those with clutter (on 1,000
+    ruled lines or a speck. Measured here: 91 % exact, 85 % of those with clutter (on 1,000
     numbers: 93 % and 94 %, docs/numbers.md); the first retrained model read 93 % and 88 %."""
     exact = [isinstance(r, Reading) and r.number == item.label for item, r in zip(composed, composed_readings)]
     cluttered = [ok for ok, item in zip(exact, composed) if item.clutter]
@@ -66,13 +66,13 @@ def test_boxes_lie_inside_the_image_in_reading_order(composed, composed_readings
 
 def test_hard_pages_read_their_one_digit(reader, mnist):
     """A small digit on a vignetted page, a sheet on a desk, lined paper, a hard shadow, a speck:
-    one bounding box of all ink reads about half of these wrong. Measured: 98 %, one box 44 %."""
+    one bounding box of all ink reads about half of these wrong. Measured: 100 %, one box 44 %."""
     pages = hard_pages(mnist.x_test, mnist.y_test, count=50, seed=3)
     readings = reader.read_all([item.data for item in pages])
     numbers_read = [getattr(r, "number", None) for r in readings]
     accuracy = np.mean([n == item.label for n, item in zip(numbers_read, pages)])
     single = np.mean([reader.read(item.data).digit == int(item.label) for item in pages])
-    assert accuracy >= 0.92 and accuracy > single + 0.1, (accuracy, single)
+    assert accuracy >= 0.96 and accuracy > single + 0.1, (accuracy, single)
 
 
 def test_only_a_speck_or_a_line_is_no_digit(reader):
