@@ -57,6 +57,7 @@ MAX_PIXELS = 50_000_000  # about 8,000 x 6,000: larger than any phone photo
 WORK_SIDE = 256  # images are reduced to this longest side before the per-pixel steps
 DIGIT_SIDE = 20  # MNIST: the digit's longest side inside the 28x28 frame
 MIN_CONTRAST = 0.15  # ink must differ from the paper by this much of full scale
+PEAK_PIXELS = 16  # the strongest ink is at least half of the 16th strongest pixel's (not a hot pixel's)
 BACKGROUND_GRID = 32  # the background is estimated on an image this many pixels across
 BACKGROUND_WINDOW = 11  # opening window on that grid: wider than strokes, narrower than light changes
 FINE_WINDOW = 0.125  # of the image's longest side: the least window of the full-resolution opening ...
@@ -213,6 +214,9 @@ def _ink_above(gray: np.ndarray, background: np.ndarray) -> np.ndarray:
     (below an Otsu threshold) set to 0."""
     ink = np.clip(gray - background, 0.0, 1.0)
     peak = float(np.percentile(ink, 99.9)) if ink.size >= 1000 else float(ink.max())
+    # a digit under 0.1 % of a big page (a phone photo's) leaves the percentile on paper: its
+    # own few strongest pixels are the peak then
+    peak = max(peak, 0.5 * float(np.partition(ink.ravel(), -PEAK_PIXELS)[-PEAK_PIXELS]))
     if peak < MIN_CONTRAST:
         raise ImageError("no digit found")
     ink = ink / peak

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 SPECK_AREA = 0.01  # of the largest component's area: dropped before anything else
+MAX_PARTS = 150  # components kept, the largest: a number with its clutter has a few dozen
 SPECK_HEIGHT = 0.5  # of the reference height: a group less tall is a speck, a dash or a line's remnant
 LINE_OVERLAP = 0.5  # of its height: a digit shares at least this many rows with the reference digit
 MIN_SIDE, MIN_SIDE_SHARE = 6, 0.03  # pixels, share of the image's longest side: smaller is a speck
@@ -287,6 +288,8 @@ def find_components(ink: np.ndarray, gray: np.ndarray) -> tuple[list[Component],
     # along the border may be far larger than the digit
     largest = max(int(p.mask.sum()) for p in [p for p in parts if not _touches_border(p, ink.shape)] or parts)
     parts = [p for p in parts if p.mask.sum() >= SPECK_AREA * largest]
+    if len(parts) > MAX_PARTS:  # thousands of even specks (noise, a dot screen): the steps below compare pairs
+        parts = sorted(parts, key=lambda p: -int(p.mask.sum()))[:MAX_PARTS]
     smallest = max(MIN_SIDE, MIN_SIDE_SHARE * max(ink.shape))
     if len(parts) == 1 and parts[0].width <= LINE_WIDE * parts[0].height and parts[0].height >= smallest:
         # one clean digit: what the steps below would keep
@@ -349,13 +352,15 @@ def find_components(ink: np.ndarray, gray: np.ndarray) -> tuple[list[Component],
             group.height < SPECK_HEIGHT * reference
             or max(group.height, group.width) < smallest
             or overlap < LINE_OVERLAP * group.height
-            or _strength(group, ink) < FAINT * pen
         ):
             return False
+        # at the border, only a digit-sized group in the reference digit's ink is a digit: a
+        # shadow's or desk's residue there has nothing beyond it for on_an_edge to compare
         return (
             tight_crop
             or not _touches_border(group, ink.shape)
             or BORDER_SIZE[0] * reference <= group.height <= BORDER_SIZE[1] * reference
+            and _strength(group, ink) >= FAINT * pen
         )
 
     kept = [g for g in groups if digit_like(g) and not on_an_edge(gray, ink, g)]
