@@ -6,7 +6,8 @@ split into 8-connected components and each is judged by its shape against the di
 beside it:
 
 1. label       components of the ink (runs per row joined by union-find: numpy only);
-               specks under 1 % of the largest area inside the image dropped at once.
+               specks under 1 % of the largest area inside the image dropped at once;
+               among many specks of one size (noise), only what stands out is kept.
 2. reference   the digit height: the heaviest component that does not touch the border,
                is digit-sized, not much wider than a pair of digits and does not enclose
                others (all of them when every component touches the border: a tight crop).
@@ -41,7 +42,9 @@ from dataclasses import dataclass
 import numpy as np
 
 SPECK_AREA = 0.01  # of the largest component's area: dropped before anything else
-MAX_PARTS = 150  # components kept, the largest: a number with its clutter has a few dozen
+MANY_PARTS = 40  # more components than this is a noisy page: a number with its clutter has a few dozen ...
+STANDS_OUT = 15  # ... where a digit's area is at least this many times the median component's
+MAX_PARTS = 150  # ... and only the largest are kept
 SPECK_HEIGHT = 0.5  # of the reference height: a group less tall is a speck, a dash or a line's remnant
 LINE_OVERLAP = 0.5  # of its height: a digit shares at least this many rows with the reference digit
 MIN_SIDE, MIN_SIDE_SHARE = 6, 0.03  # pixels, share of the image's longest side: smaller is a speck
@@ -288,8 +291,14 @@ def find_components(ink: np.ndarray, gray: np.ndarray) -> tuple[list[Component],
     # along the border may be far larger than the digit
     largest = max(int(p.mask.sum()) for p in [p for p in parts if not _touches_border(p, ink.shape)] or parts)
     parts = [p for p in parts if p.mask.sum() >= SPECK_AREA * largest]
-    if len(parts) > MAX_PARTS:  # thousands of even specks (noise, a dot screen): the steps below compare pairs
-        parts = sorted(parts, key=lambda p: -int(p.mask.sum()))[:MAX_PARTS]
+    if len(parts) > MANY_PARTS:
+        # many specks of one size (noise, grain, a dot screen): only what stands out from them
+        # may be a digit, and the steps below, which compare pairs, see only the largest
+        areas = np.array([p.mask.sum() for p in parts])
+        keep = np.argsort(-areas, kind="stable")[:MAX_PARTS]
+        parts = [parts[i] for i in keep if areas[i] >= STANDS_OUT * np.median(areas)]
+        if not parts:
+            return [], 0.0
     smallest = max(MIN_SIDE, MIN_SIDE_SHARE * max(ink.shape))
     if len(parts) == 1 and parts[0].width <= LINE_WIDE * parts[0].height and parts[0].height >= smallest:
         # one clean digit: what the steps below would keep

@@ -85,6 +85,19 @@ def test_only_a_speck_or_a_line_is_no_digit(reader):
             reader.read_number(png(image))
 
 
+def test_noise_is_rarely_read_as_a_digit(reader):
+    """Patches of pure noise: clusters of one size, of which only one that stands out from the
+    others may be a digit. Measured: 5 of these 60 patches hold a readable digit (on 120
+    patches: 6, and 20 without the rule)."""
+    readable = 0
+    for seed in range(20):
+        for side in (32, 64, 128):
+            noise = Image.fromarray(np.random.default_rng(seed).integers(0, 256, (side, side), dtype=np.uint8))
+            result = reader.read_all([noise])[0]
+            readable += isinstance(result, Reading) and any(d.readable for d in result.digits)
+    assert readable <= 8, readable
+
+
 def test_a_dot_screen_is_no_digit(reader):
     """Thousands of even specks (a halftone, sensor noise) are all kept as components: the
     steps that compare them pairwise look only at the largest MAX_PARTS (it took 70 s)."""
