@@ -216,7 +216,8 @@ def _ink_above(gray: np.ndarray, background: np.ndarray) -> np.ndarray:
     peak = float(np.percentile(ink, 99.9)) if ink.size >= 1000 else float(ink.max())
     # a digit under 0.1 % of a big page (a phone photo's) leaves the percentile on paper: its
     # own few strongest pixels are the peak then
-    peak = max(peak, 0.5 * float(np.partition(ink.ravel(), -PEAK_PIXELS)[-PEAK_PIXELS]))
+    strongest = min(PEAK_PIXELS, ink.size)
+    peak = max(peak, 0.5 * float(np.partition(ink.ravel(), -strongest)[-strongest]))
     if peak < MIN_CONTRAST:
         raise ImageError("no digit found")
     ink = ink / peak

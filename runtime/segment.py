@@ -20,9 +20,9 @@ beside it:
 5. merge       parts of one digit (a 5's cap, a 4 in two strokes, a faint joint): parts
                mostly above one another, and small parts close beside a digit; a small
                round dot is a speck, never a part.
-6. specks      groups much smaller than the reference height dropped, and groups much
-               fainter than the reference digit (a shadow's or a desk's residue: a pen's
-               stroke is dark at its core).
+6. specks      groups much smaller than the reference height dropped, and at the border
+               groups much fainter than the reference digit (a shadow's or a desk's
+               residue: a pen's stroke is dark at its core).
 7. split       a group much wider than a digit is cut along the low points of its column
                profile; the option whose pieces the model more likely reads right is kept
                (see `split_wide`).
@@ -255,7 +255,7 @@ def _one_digit(a: Component, b: Component, reference: float) -> bool:
 def _strength(part: Component, ink: np.ndarray) -> float:
     """How dark the core of its strokes is: a pen's line is dark in the middle however it
     fades at its edges, the residue of a shadow or a desk is one middling level throughout."""
-    return float(np.percentile(part.ink(ink)[part.mask], 90))
+    return _quantile(part.ink(ink)[part.mask], 0.9)
 
 
 def _dot(part: Component, reference: float) -> bool:
@@ -466,9 +466,11 @@ def on_an_edge(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
     papers = [gray[top:bottom, c][~side] for c, side in zip(columns, inked)]  # paper only: not a neighbour's ink
     if min(papers[0].size, papers[1].size) < reach:
         return False
-    return abs(_middle(papers[0]) - _middle(papers[1])) > EDGE_STEP
+    return abs(_quantile(papers[0], 0.5) - _quantile(papers[1], 0.5)) > EDGE_STEP
 
 
-def _middle(values: np.ndarray) -> float:
-    """The median, or the upper of the two middle values: a tenth of np.median's cost."""
-    return float(np.partition(values, len(values) // 2)[len(values) // 2])
+def _quantile(values: np.ndarray, share: float) -> float:
+    """The value `share` of the way up a non-empty 1-D array, without interpolation: a tenth
+    of np.median's or np.percentile's cost on a few hundred values."""
+    index = min(int(share * len(values)), len(values) - 1)
+    return float(np.partition(values, index)[index])
