@@ -289,16 +289,17 @@ def find_components(ink: np.ndarray, gray: np.ndarray) -> tuple[list[Component],
         return [], 0.0
     # specks are small next to the largest ink inside the image: a desk's or a shadow's residue
     # along the border may be far larger than the digit
-    largest = max(int(p.mask.sum()) for p in [p for p in parts if not _touches_border(p, ink.shape)] or parts)
-    parts = [p for p in parts if p.mask.sum() >= SPECK_AREA * largest]
-    if len(parts) > MANY_PARTS:
+    areas = np.array([int(p.mask.sum()) for p in parts])
+    largest = max([area for p, area in zip(parts, areas) if not _touches_border(p, ink.shape)] or areas)
+    kept = np.flatnonzero(areas >= SPECK_AREA * largest)
+    if len(kept) > MANY_PARTS:
         # many specks of one size (noise, grain, a dot screen): only what stands out from them
         # may be a digit, and the steps below, which compare pairs, see only the largest
-        areas = np.array([p.mask.sum() for p in parts])
-        keep = np.argsort(-areas, kind="stable")[:MAX_PARTS]
-        parts = [parts[i] for i in keep if areas[i] >= STANDS_OUT * np.median(areas)]
-        if not parts:
+        kept = kept[np.argsort(-areas[kept], kind="stable")]
+        kept = kept[areas[kept] >= STANDS_OUT * np.median(areas[kept])][:MAX_PARTS]
+        if len(kept) == 0:
             return [], 0.0
+    parts = [parts[i] for i in kept]
     smallest = max(MIN_SIDE, MIN_SIDE_SHARE * max(ink.shape))
     if len(parts) == 1 and parts[0].width <= LINE_WIDE * parts[0].height and parts[0].height >= smallest:
         # one clean digit: what the steps below would keep
