@@ -41,6 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tegaki.runtime.preprocessing import quantile
+
 SPECK_AREA = 0.01  # of the largest component's area: dropped before anything else
 MANY_PARTS = 40  # more components than this is a noisy page: a number with its clutter has a few dozen ...
 STANDS_OUT = 15  # ... where a digit's area is at least this many times the median component's
@@ -255,7 +257,7 @@ def _one_digit(a: Component, b: Component, reference: float) -> bool:
 def _strength(part: Component, ink: np.ndarray) -> float:
     """How dark the core of its strokes is: a pen's line is dark in the middle however it
     fades at its edges, the residue of a shadow or a desk is one middling level throughout."""
-    return _quantile(part.ink(ink)[part.mask], 0.9)
+    return quantile(part.ink(ink)[part.mask], 0.9)
 
 
 def _dot(part: Component, reference: float) -> bool:
@@ -467,11 +469,4 @@ def on_an_edge(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
     papers = [gray[top:bottom, c][~side] for c, side in zip(columns, inked)]  # paper only: not a neighbour's ink
     if min(papers[0].size, papers[1].size) < reach:
         return False
-    return abs(_quantile(papers[0], 0.5) - _quantile(papers[1], 0.5)) > EDGE_STEP
-
-
-def _quantile(values: np.ndarray, share: float) -> float:
-    """The value `share` of the way up a non-empty 1-D array, without interpolation: a tenth
-    of np.median's or np.percentile's cost on a few hundred values."""
-    index = min(int(share * len(values)), len(values) - 1)
-    return float(np.partition(values, index)[index])
+    return abs(quantile(papers[0], 0.5) - quantile(papers[1], 0.5)) > EDGE_STEP
