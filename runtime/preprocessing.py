@@ -143,7 +143,7 @@ def to_grayscale(image: Image.Image) -> np.ndarray:
         image = image.convert("LA")
     has_alpha = image.mode in ("RGBA", "RGBa", "LA", "PA") or "transparency" in image.info
     if not has_alpha:
-        return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+        return np.asarray(image if image.mode == "L" else image.convert("L"), dtype=np.float32) / 255.0
     rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
     luminance = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     alpha = rgba[..., 3]
