@@ -73,7 +73,8 @@ MAX_HOLES = 3  # an 8 has two; scribbles have many
 PINHOLES = 8  # more holes than this, however small, is noise
 LOOP_AREA = 0.005  # of the height squared: a smaller hole is a pinhole in a thick stroke, not a loop
 MAX_FILL = 0.75  # fraction of its box a group may fill: more is a blot, not strokes (unless it has a loop: a thick 0)
-FAINT = 0.6  # of the reference digit's stroke strength: fainter is not the same pen's ink
+FAINT = 0.7  # of the reference digit's stroke strength: fainter at the border is not the same pen's ink
+GHOST = 0.2  # ... and fainter anywhere is a vignette's or a shadow's residue (0.1; a digit half as dark: 0.5)
 EDGE_STEP = 0.15  # paper levels either side of a group that differ this much: the group is an edge
 EDGE_INK = 0.9  # ... or one side this much "ink" (a desk, a shadow) and the other mostly paper
 
@@ -371,11 +372,12 @@ def find_components(ink: np.ndarray, gray: np.ndarray) -> tuple[list[Component],
             return False
         # at the border, only a digit-sized group in the reference digit's ink is a digit: a
         # shadow's or desk's residue there has nothing beyond it for on_an_edge to compare
-        return (
+        strength = _strength(group, ink)
+        return strength >= GHOST * pen and (
             tight_crop
             or not _touches_border(group, ink.shape)
             or BORDER_SIZE[0] * reference <= group.height <= BORDER_SIZE[1] * reference
-            and _strength(group, ink) >= FAINT * pen
+            and strength >= FAINT * pen
         )
 
     kept = [g for g in groups if digit_like(g) and not on_an_edge(gray, ink, g)]
