@@ -58,6 +58,8 @@ WORK_SIDE = 256  # images are reduced to this longest side before the per-pixel 
 DIGIT_SIDE = 20  # MNIST: the digit's longest side inside the 28x28 frame
 MIN_CONTRAST = 0.15  # ink must differ from the paper by this much of full scale
 PEAK_PIXELS = 16  # the strongest ink is at least half of the 16th strongest pixel's (not a hot pixel's)
+SHEET_LEVEL, SHEET_SHARE = 0.25, 0.25  # grid cells this near the lightest, this many: a sheet of paper ...
+DESK_INK = 0.1  # ... when ink this much darker than the median (the desk) lies on it
 BACKGROUND_GRID = 32  # the background is estimated on an image this many pixels across
 BACKGROUND_WINDOW = 11  # opening window on that grid: wider than strokes, narrower than light changes
 FINE_WINDOW = 0.125  # of the image's longest side: the least window of the full-resolution opening ...
@@ -238,18 +240,35 @@ def _ink_above(gray: np.ndarray, background: np.ndarray) -> np.ndarray:
     return ink
 
 
-def ink_map(gray: np.ndarray) -> np.ndarray:
-    """White-on-black ink strength in [0, 1] (H, W): steps 3 and 4 of the module docs."""
+def _dark_ink(gray: np.ndarray, small: np.ndarray) -> bool:
+    """Step 3: whether the ink is darker than the paper (`small`: `gray` on the coarse grid)."""
     # extremes, not percentiles: a thin digit on a big page can be under 1% of the pixels
     darkest, background, lightest = gray.min(), quantile(gray, 0.5), gray.max()
     if lightest - background < background - darkest:  # the paper is nearer the light end: dark ink
-        gray = 1.0 - gray
+        return True
+    # The median is the dark side. On a photo of a sheet of paper on a darker desk that is the
+    # desk: then a large part of the grid is light (a light digit's strokes are thin, the grid
+    # lies mostly between them), and the darkest pixels, the ink, are darker than the desk and
+    # lie on or beside that light part (a light digit's darkest pixels are its dark background).
+    light = small > lightest - SHEET_LEVEL * (lightest - darkest)
+    if np.count_nonzero(light) < SHEET_SHARE * small.size or background - darkest < DESK_INK:
+        return False
+    near_light = _filter(light, 3, np.maximum)  # a stroke may fill its own cell: the sheet is beside it
+    rows, cols = np.unravel_index(np.argpartition(gray.ravel(), PEAK_PIXELS)[:PEAK_PIXELS], gray.shape)
+    on_sheet = near_light[rows * small.shape[0] // gray.shape[0], cols * small.shape[1] // gray.shape[1]]
+    return np.count_nonzero(on_sheet) > PEAK_PIXELS // 2
+
+
+def ink_map(gray: np.ndarray) -> np.ndarray:
+    """White-on-black ink strength in [0, 1] (H, W): steps 3 and 4 of the module docs."""
     height, width = gray.shape
     # Background, first pass: a grey opening on a coarse grid, wider than any stroke. It follows
     # smooth light, but blurs a sharp edge (a shadow's, a sheet's on a desk) into a band of "ink".
     scale = BACKGROUND_GRID / max(height, width)
     small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
     small = np.asarray(Image.fromarray(gray).resize(small_size, Image.Resampling.BOX), dtype=np.float32)
+    if _dark_ink(gray, small):
+        gray, small = 1.0 - gray, 1.0 - small
     coarse = np.asarray(
         Image.fromarray(_opening(small, BACKGROUND_WINDOW)).resize((width, height), Image.Resampling.BILINEAR),
         dtype=np.float32,
