@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from tegaki.runtime import DigitReader, ImageError, Reading, reading_record
-from tegaki.train.realistic_numbers import hard_pages, numbers, shadow
+from tegaki.train.realistic_numbers import hard_pages, numbers, page, shadow
 
 from commands import run_command
 
@@ -261,3 +261,36 @@ def test_a_shadow_across_a_corner_is_not_read_as_a_digit(reader, mnist):
     readings = reader.read_all([data for data, _ in pages])
     accuracy = np.mean([getattr(r, "number", None) == label for r, (_, label) in zip(readings, pages)])
     assert accuracy >= 0.97, accuracy
+
+
+def test_a_sheet_on_a_desk_that_fills_less_than_half_the_photo(reader, mnist):
+    """Most of the photo is the desk, so the image's median is the desk's level, not the
+    paper's: the ink is still the dark digit on the sheet, not the sheet around it."""
+    rng = np.random.default_rng(3)
+    pages = []
+    for image in mnist.x_test[:20]:
+        photo = rng.normal(70, 6, (300, 480))  # a dark, grainy desk
+        photo[20:280, 290:470] = rng.normal(220, 4, (260, 180))  # the sheet: 33 % of the photo
+        photo[90:202, 324:436] -= np.kron(image, np.ones((4, 4))) * 0.75  # the digit on it, 112 px tall
+        pages.append(png(Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8))))
+    readings = reader.read_all(pages)
+    read = [getattr(r, "number", None) == str(label) for r, label in zip(readings, mnist.y_test[:20])]
+    assert np.mean(read) >= 0.9, [getattr(r, "number", r) for r in readings]
+
+
+def test_a_vignettes_residue_inside_the_page_is_not_a_digit(reader, mnist):
+    """What a vignette leaves inside a big page (a streak beside the digit, a tenth of the pen's
+    strength) is no digit. Measured on these 100 pages: 99 %; 97 % when strength was compared
+    at the image border only."""
+    rng = np.random.default_rng(11)
+    pages = [page(image, rng)[1][1] for image in mnist.x_test[:100]]
+    readings = reader.read_all(pages)
+    accuracy = np.mean([getattr(r, "number", None) == str(label) for r, label in zip(readings, mnist.y_test[:100])])
+    assert accuracy >= 0.98, accuracy
+
+
+def test_a_digit_half_as_dark_as_its_neighbours_is_read(reader, mnist):
+    pencil = on_paper([first_of(mnist, d, 1)[0] for d in (3, 5, 8)]).astype(np.float32)
+    middle = slice(40 + 28 * 4 + 40, 40 + 2 * (28 * 4 + 40) - 40)
+    pencil[:, middle] = 230 - (230 - pencil[:, middle]) * 0.5  # the 5 in grey, half as dark
+    assert reader.read_number(png(Image.fromarray(pencil.astype(np.uint8)))).number == "358"
