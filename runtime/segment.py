@@ -55,6 +55,8 @@ TALL = 1.5  # ... taller than this many is not a digit
 LONG_RUN_H = 1.6  # a horizontal run longer than this many reference heights is a ruled line or frame
 LONG_RUN_V = 1.3  # ... a vertical one
 LINE_WIDE = 1.6  # reference heights: a component this wide may hold a line (an underline under two digits)
+FRAME_FILL = 0.9  # a component whose outermost rows and columns are this full is a box frame ...
+FRAME_SIDE = 0.8  # ... whose sides, runs this long for its width (height), are lines however short
 LINE_FILL = 0.7  # a row (column) of such a component this full of ink is a line
 FLAT = 0.15  # reference heights: a part no taller than this and wider than it is tall ...
 FLAT_LINE = 1.0  # ... is a line (or a faint line's fragment) when such parts side by side span this many
@@ -202,6 +204,15 @@ def _without_lines(mask: np.ndarray, longest_h: float, longest_v: float) -> np.n
     return kept
 
 
+def _framed(mask: np.ndarray) -> bool:
+    """A rectangle's outline: ink along all four sides of the box, hollow (a digit's box touches
+    its ink at a few points, a 0 rounds its corners, a thick 1 that fills its box is solid)."""
+    rows, cols = mask.mean(axis=1), mask.mean(axis=0)
+    k = max(1, min(mask.shape) // 8)
+    sides = min(rows[:k].max(), rows[-k:].max(), cols[:k].max(), cols[-k:].max())
+    return sides >= FRAME_FILL and rows.mean() <= 0.5
+
+
 def _without_flat_lines(parts: list[Component], reference: float) -> list[Component]:
     """`parts` without lines too short to strip as one component: an underline under two
     digits, a faint ruled line broken into dashes. Flat parts that share rows and together
@@ -307,7 +318,12 @@ def find_components(ink: np.ndarray, gray: np.ndarray) -> tuple[list[Component],
             return [], 0.0
     parts = [parts[i] for i in kept]
     smallest = max(MIN_SIDE, MIN_SIDE_SHARE * max(ink.shape))
-    if len(parts) == 1 and parts[0].width <= LINE_WIDE * parts[0].height and parts[0].height >= smallest:
+    if (
+        len(parts) == 1
+        and parts[0].width <= LINE_WIDE * parts[0].height
+        and parts[0].height >= smallest
+        and not _framed(parts[0].mask)
+    ):
         # one clean digit: what the steps below would keep
         return [p for p in parts if not on_an_edge(gray, ink, p)], float(parts[0].height)
     # step 2: the reference digit is the heaviest ink of those that could be digits (a pair of
@@ -323,12 +339,17 @@ def find_components(ink: np.ndarray, gray: np.ndarray) -> tuple[list[Component],
     # step 3: strip straight lines from what is too big for a digit, and look again at what remains
     kept = []
     for part in parts:
+        framed = _framed(part.mask)
         if (
-            part.width > LINE_WIDE * reference
+            framed
+            or part.width > LINE_WIDE * reference
             or part.height > TALL * reference
             or any(_encloses(part, q) for q in parts)
         ):
-            stripped = _without_lines(part.mask, LONG_RUN_H * reference, LONG_RUN_V * reference)
+            longest_h, longest_v = LONG_RUN_H * reference, LONG_RUN_V * reference
+            if framed:  # an empty box, or one drawn no larger than what it holds: its sides go
+                longest_h, longest_v = min(longest_h, FRAME_SIDE * part.width), min(longest_v, FRAME_SIDE * part.height)
+            stripped = _without_lines(part.mask, longest_h, longest_v)
             sub_labels, sub_count = label(stripped)
             kept += [
                 _shifted(p, part.box[0], part.box[1])

@@ -75,12 +75,16 @@ def test_hard_pages_read_their_one_digit(reader, mnist):
     assert accuracy >= 0.96 and accuracy > single + 0.1, (accuracy, single)
 
 
-def test_only_a_speck_or_a_line_is_no_digit(reader):
+def test_only_a_speck_a_line_or_an_empty_box_is_no_digit(reader):
     speck, draw = paper()
     draw.ellipse((140, 90, 146, 96), fill=30)
     line, draw = paper()
     draw.line((20, 150, 280, 150), fill=30, width=4)
-    for image in (speck, line):
+    wide_box, draw = paper()
+    draw.rectangle((50, 40, 250, 160), outline=30, width=3)  # its sides read "11" once
+    square_box, draw = paper(200, 200)
+    draw.rectangle((30, 30, 170, 170), outline=30, width=4)  # ... and "0"
+    for image in (speck, line, wide_box, square_box):
         with pytest.raises(ImageError, match="no digit found"):
             reader.read_number(png(image))
 
