@@ -250,8 +250,10 @@ def _dark_ink(gray: np.ndarray, small: np.ndarray) -> bool:
     # desk: then a large part of the grid is light (a light digit's strokes are thin, the grid
     # lies mostly between them), and the darkest pixels, the ink, are darker than the desk and
     # lie on or beside that light part (a light digit's darkest pixels are its dark background).
+    if background - darkest < DESK_INK:
+        return False
     light = small > lightest - SHEET_LEVEL * (lightest - darkest)
-    if np.count_nonzero(light) < SHEET_SHARE * small.size or background - darkest < DESK_INK:
+    if np.count_nonzero(light) < SHEET_SHARE * small.size:
         return False
     near_light = _filter(light, 3, np.maximum)  # a stroke may fill its own cell: the sheet is beside it
     rows, cols = np.unravel_index(np.argpartition(gray.ravel(), PEAK_PIXELS)[:PEAK_PIXELS], gray.shape)

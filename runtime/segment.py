@@ -156,6 +156,8 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
             parent[max(ri, rj)] = min(ri, rj)
     parent = np.array([root(i) for i in range(count)])
     roots = parent == np.arange(count)
+    if roots.sum() == 1:  # one component (most one-digit images): no runs to paint
+        return mask.astype(np.int32), 1
     run_labels = np.cumsum(roots)[parent]  # 1..n, numbered in order of each component's first run
     # paint the runs: +label at each start, -label after each end (runs never share either), summed along the row
     paint = np.zeros((height, width + 1), np.int32)
@@ -228,6 +230,10 @@ def _without_flat_lines(parts: list[Component], reference: float) -> list[Compon
 
 def _components(labels: np.ndarray, count: int) -> list[Component]:
     """One Component per label, in label order."""
+    if count == 1:  # one component (most one-digit images): its box is the ink's
+        rows, cols = np.flatnonzero(labels.any(axis=1)), np.flatnonzero(labels.any(axis=0))
+        box = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+        return [Component(box, labels[box[1] : box[3], box[0] : box[2]] > 0)]
     found = []
     rows, cols = np.nonzero(labels)
     ids = labels[rows, cols]
