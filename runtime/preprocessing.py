@@ -16,7 +16,9 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
                matte the anti-aliased fringe was blended against.
 3. polarity    MNIST digits are white on black. The background is most of the image, so
                a median nearer the light end than the dark end means dark ink on paper
-               (however dim the photo): invert.
+               (however dim the photo): invert. So does a sheet on a darker desk that
+               fills less than half the photo: a large light region with the darkest
+               pixels, the ink, on it.
 4. background  uneven lighting and paper tint are estimated as a smooth surface (a grey
                opening at low resolution, wider than any stroke) and subtracted; what is
                left below an Otsu threshold is paper texture and set to black; strokes

@@ -11,18 +11,19 @@ beside it:
 2. reference   the digit height: the heaviest component that does not touch the border,
                is digit-sized, not much wider than a pair of digits and does not enclose
                others (all of them when every component touches the border: a tight crop).
-3. lines       a component wider or taller than a digit, or one enclosing others (a box
-               frame), loses its straight lines (runs longer than any digit stroke, rows or
-               columns almost full of ink: underlines, ruled lines, frames) and is split
-               up again.
+3. lines       a component wider or taller than a digit, one enclosing others or a
+               hollow box (a frame) loses its straight lines (runs longer than any digit
+               stroke, rows or columns almost full of ink: underlines, ruled lines,
+               frames) and is split up again.
 4. reject      what touches the image border and is not digit-sized (the paper's edge on
                a desk, a shadow's edge, vignette corners); long thin lines left over.
 5. merge       parts of one digit (a 5's cap, a 4 in two strokes, a faint joint): parts
                mostly above one another, and small parts close beside a digit; a small
                round dot is a speck, never a part.
-6. specks      groups much smaller than the reference height dropped, and at the border
-               groups much fainter than the reference digit (a shadow's or a desk's
-               residue: a pen's stroke is dark at its core).
+6. specks      groups much smaller than the reference height dropped; ghosts (a fifth of
+               the pen's strength: a vignette's residue) dropped anywhere, and at the
+               border groups much fainter than the reference digit (a shadow's or a
+               desk's residue: a pen's stroke is dark at its core).
 7. split       a group much wider than a digit is cut along the low points of its column
                profile; the option whose pieces the model more likely reads right is kept
                (see `split_wide`).
