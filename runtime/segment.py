@@ -56,7 +56,7 @@ TALL = 1.5  # ... taller than this many is not a digit
 LONG_RUN_H = 1.6  # a horizontal run longer than this many reference heights is a ruled line or frame
 LONG_RUN_V = 1.3  # ... a vertical one
 LINE_WIDE = 1.6  # reference heights: a component this wide may hold a line (an underline under two digits)
-FRAME_FILL = 0.9  # a component whose outermost rows and columns are this full is a box frame ...
+FRAME_FILL, FRAME_HOLLOW = 0.9, 0.5  # outermost rows and columns this full, the whole at most this: a frame ...
 FRAME_SIDE = 0.8  # ... whose sides, runs this long for its width (height), are lines however short
 LINE_FILL = 0.7  # a row (column) of such a component this full of ink is a line
 FLAT = 0.15  # reference heights: a part no taller than this and wider than it is tall ...
@@ -157,14 +157,15 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
             parent[max(ri, rj)] = min(ri, rj)
     parent = np.array([root(i) for i in range(count)])
     roots = parent == np.arange(count)
-    if roots.sum() == 1:  # one component (most one-digit images): no runs to paint
+    components = int(roots.sum())
+    if components == 1:  # most one-digit images: no runs to paint
         return mask.astype(np.int32), 1
     run_labels = np.cumsum(roots)[parent]  # 1..n, numbered in order of each component's first run
     # paint the runs: +label at each start, -label after each end (runs never share either), summed along the row
     paint = np.zeros((height, width + 1), np.int32)
     paint[rows, starts] = run_labels
     paint[rows, ends] = -run_labels
-    return np.cumsum(paint, axis=1)[:, :width], int(roots.sum())
+    return np.cumsum(paint, axis=1)[:, :width], components
 
 
 # Gray's bit quads: each 2x2 window's pattern (1 a + 2 b + 4 c + 8 d for a b / c d) weighed so that
@@ -213,7 +214,7 @@ def _framed(mask: np.ndarray) -> bool:
     rows, cols = mask.mean(axis=1), mask.mean(axis=0)
     k = max(1, min(mask.shape) // 8)
     sides = min(rows[:k].max(), rows[-k:].max(), cols[:k].max(), cols[-k:].max())
-    return sides >= FRAME_FILL and rows.mean() <= 0.5
+    return sides >= FRAME_FILL and rows.mean() <= FRAME_HOLLOW
 
 
 def _without_flat_lines(parts: list[Component], reference: float) -> list[Component]:
