@@ -35,6 +35,11 @@ def png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def share_read(readings, labels) -> float:
+    """The share of readings whose number is the label (an ImageError reads nothing)."""
+    return float(np.mean([getattr(r, "number", None) == str(label) for r, label in zip(readings, labels)]))
+
+
 def paper(width: int = 300, height: int = 200) -> tuple[Image.Image, ImageDraw.ImageDraw]:
     image = Image.new("L", (width, height), 230)
     return image, ImageDraw.Draw(image)
@@ -69,8 +74,7 @@ def test_hard_pages_read_their_one_digit(reader, mnist):
     one bounding box of all ink reads about half of these wrong. Measured: 100 %, one box 44 %."""
     pages = hard_pages(mnist.x_test, mnist.y_test, count=50, seed=3)
     readings = reader.read_all([item.data for item in pages])
-    numbers_read = [getattr(r, "number", None) for r in readings]
-    accuracy = np.mean([n == item.label for n, item in zip(numbers_read, pages)])
+    accuracy = share_read(readings, [item.label for item in pages])
     single = np.mean([reader.read(item.data).digit == int(item.label) for item in pages])
     assert accuracy >= 0.96 and accuracy > single + 0.1, (accuracy, single)
 
@@ -259,17 +263,18 @@ def test_a_dot_below_a_digit_is_a_speck_not_part_of_it(reader, mnist):
 def test_a_shadow_across_a_corner_is_not_read_as_a_digit(reader, mnist):
     """A hard shadow across a corner leaves a piece of middling grey "ink" at the page's edge,
     as tall as a digit, with nothing beyond it to compare; a pen's strokes are dark at their
-    core. Measured on these 100 pages: 98 % (94 % before strokes were compared)."""
+    core. Measured on these 100 pages: 99 % (94 % before strokes were compared)."""
     rng = np.random.default_rng(5)
     pages = [(shadow(image, rng)[1][1], str(label)) for image, label in zip(mnist.x_test[:100], mnist.y_test[:100])]
     readings = reader.read_all([data for data, _ in pages])
-    accuracy = np.mean([getattr(r, "number", None) == label for r, (_, label) in zip(readings, pages)])
+    accuracy = share_read(readings, [label for _, label in pages])
     assert accuracy >= 0.97, accuracy
 
 
 def test_a_sheet_on_a_desk_that_fills_less_than_half_the_photo(reader, mnist):
     """Most of the photo is the desk, so the image's median is the desk's level, not the
-    paper's: the ink is still the dark digit on the sheet, not the sheet around it."""
+    paper's: the ink is still the dark digit on the sheet, not the sheet around it. Measured:
+    95 %; 15 % when the median alone decided (the sheet's outline read "0")."""
     rng = np.random.default_rng(3)
     pages = []
     for image in mnist.x_test[:20]:
@@ -278,8 +283,7 @@ def test_a_sheet_on_a_desk_that_fills_less_than_half_the_photo(reader, mnist):
         photo[90:202, 324:436] -= np.kron(image, np.ones((4, 4))) * 0.75  # the digit on it, 112 px tall
         pages.append(png(Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8))))
     readings = reader.read_all(pages)
-    read = [getattr(r, "number", None) == str(label) for r, label in zip(readings, mnist.y_test[:20])]
-    assert np.mean(read) >= 0.9, [getattr(r, "number", r) for r in readings]
+    assert share_read(readings, mnist.y_test[:20]) >= 0.9, [getattr(r, "number", r) for r in readings]
 
 
 def test_a_vignettes_residue_inside_the_page_is_not_a_digit(reader, mnist):
@@ -289,7 +293,7 @@ def test_a_vignettes_residue_inside_the_page_is_not_a_digit(reader, mnist):
     rng = np.random.default_rng(11)
     pages = [page(image, rng)[1][1] for image in mnist.x_test[:100]]
     readings = reader.read_all(pages)
-    accuracy = np.mean([getattr(r, "number", None) == str(label) for r, label in zip(readings, mnist.y_test[:100])])
+    accuracy = share_read(readings, mnist.y_test[:100])
     assert accuracy >= 0.98, accuracy
 
 
