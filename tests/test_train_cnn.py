@@ -114,6 +114,7 @@ def test_ctrl_c_writes_nothing_and_resume_finishes_the_run(tmp_path):
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr.decode()[-1000:]
+    assert b"stopping after this batch" in stderr  # between steps, not inside TensorFlow's
     assert b"interrupted; no output files were written (rerun with --resume" in stderr
     assert {p.name: p.read_text() for p in out.iterdir()} == earlier  # all of the earlier run, nothing else
     first_epoch = json.loads((tmp_path / ".out.partial" / "state" / "seconds.json").read_text())["0"]

@@ -17,7 +17,9 @@ the interruption (the weights kept are the best of the resumed epochs).
 import csv
 import dataclasses
 import json
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -104,6 +106,35 @@ class EpochClock(keras.callbacks.Callback):
         return [round(self.seconds.get(str(epoch), 0.0), 1) for epoch in range(epochs_run)]
 
 
+class StopAtInterrupt(keras.callbacks.Callback):
+    """Ctrl-C during fit stops training after the current batch, by raising KeyboardInterrupt
+    from Python between steps. Raised where SIGINT lands, it could hit TensorFlow's C++ code
+    in the middle of a step, which once aborted the process ("free(): invalid next size").
+    A second Ctrl-C interrupts at once."""
+
+    def on_train_begin(self, logs=None):
+        self.interrupted, self.previous = False, None
+        if threading.current_thread() is threading.main_thread():  # only there can Python handle signals
+            self.previous = signal.signal(signal.SIGINT, self._interrupt)
+
+    def _interrupt(self, signum, frame):
+        if self.interrupted:
+            raise KeyboardInterrupt
+        self.interrupted = True
+        print("\nstopping after this batch (Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+
+    def _check(self, batch=None, logs=None):
+        if self.interrupted:
+            self.on_train_end()
+            raise KeyboardInterrupt
+
+    on_train_batch_end = on_test_batch_end = on_epoch_end = _check
+
+    def on_train_end(self, logs=None):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
 def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
     """Train `config.arch` with its recipe, or with `recipe` (a variant, for experiments);
     with `config.user_data`, fine-tune on the user's images (tegaki.train.finetune)."""
@@ -177,6 +208,7 @@ def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
         keras.callbacks.CSVLogger(str(state / HISTORY_FILE), append=config.resume),
         keras.callbacks.BackupAndRestore(str(state / "backup")),
         clock,
+        StopAtInterrupt(),
     ]
     if recipe.patience:
         # validation loss, not accuracy: on 6,000 images accuracy moves in steps of 0.017% and
