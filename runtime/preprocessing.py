@@ -356,12 +356,12 @@ def digit_from_image(image: Image.Image) -> np.ndarray:
     return frame_digit(ink_map(to_grayscale(working_image(image))))
 
 
-def working_image(image: Image.Image) -> Image.Image:
-    """The image reduced to at most WORK_SIDE² pixels (a wide one, a number, keeps up to twice
-    WORK_SIDE across); a new image: the caller's is left as it was."""
+def working_image(image: Image.Image, side: int = WORK_SIDE) -> Image.Image:
+    """The image reduced to at most `side`² pixels (a wide one, a number, keeps up to twice
+    `side` across); a new image: the caller's is left as it was."""
     if image.width * image.height < 4:
         raise ImageError(f"a {image.width}x{image.height} image is too small to hold a digit")
-    scale = min(WORK_SIDE / (image.width * image.height) ** 0.5, 2 * WORK_SIDE / max(image.size))
+    scale = min(side / (image.width * image.height) ** 0.5, 2 * side / max(image.size))
     if scale < 1:
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
         image = image.resize(size, Image.Resampling.BOX)

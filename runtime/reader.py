@@ -22,23 +22,29 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from tegaki.runtime.contract import to_model_input
 from tegaki.runtime.errors import ImageError, ModelError
 from tegaki.runtime.models import load_model
 from tegaki.runtime.preprocessing import (
     DECODE_SCALE,
+    WORK_SIDE,
     ImageSource,
     errors_of,
     frame_digit,
     ink_map,
     load_image,
+    quantile,
     to_grayscale,
     working_image,
 )
-from tegaki.runtime.segment import find_components, split_wide
+from tegaki.runtime.segment import MIN_SIDE_SHARE, Component, find_components, split_wide
 
 DEFAULT_MODEL = "edge-int8.onnx"  # in tegaki.assets; see assets/README.md for how it was made
+SMALL_DIGIT = 12  # working-image pixels: digits this short are looked for again at twice the resolution
+NOISE_MARGIN = 6  # ... where a digit's ink stands this many times the grain from the paper (grain: 3-5)
+PAGE_SHARE = 0.8  # ... and so are groups this much of the image's width and height
 MIN_CONFIDENCE = 0.5  # a digit the model is less sure of is reported unreadable ("?"), not guessed
 
 
@@ -193,10 +199,9 @@ class DigitReader:
         try:
             with errors_of(source):
                 image = load_image(source)
-                work = working_image(image)
-                gray = to_grayscale(work)
-                ink = ink_map(gray)
                 if single:
+                    work = working_image(image)
+                    ink = ink_map(to_grayscale(work))
                     rows, cols = np.nonzero(ink)
                     boxes, plausible = (
                         [(int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1)],
@@ -204,7 +209,7 @@ class DigitReader:
                     )
                     frames = [frame_digit(ink)]
                 else:
-                    groups, reference = find_components(ink, gray)
+                    work, ink, groups, reference = _look_for_digits(image)
                     groups = [
                         piece
                         for group in groups
@@ -225,6 +230,63 @@ class DigitReader:
 
     def _classify(self, frames: list[np.ndarray]) -> np.ndarray:
         return self.predict_frames(np.stack(frames))
+
+
+Found = tuple[Image.Image, np.ndarray, list[Component], float]  # working image, ink map, groups, reference height
+
+
+def _groups_in(work: Image.Image, smallest_share: float) -> Found:
+    gray = to_grayscale(work)
+    ink = ink_map(gray)
+    return (work, ink, *find_components(ink, gray, smallest_share))
+
+
+def _look_for_digits(image: Image.Image) -> Found:
+    """The digit groups of an image on its working copy. When the file has more pixels and
+    what was found is only a few pixels tall there, or nothing, or most of the page, it may be a
+    small digit in a big photo: it is looked for again at twice the resolution, where a part
+    half as small (of the image's side) may be a digit, and what is found there replaces what
+    was found first."""
+    work = working_image(image)
+    found, missing = None, None
+    try:
+        found = _groups_in(work, MIN_SIDE_SHARE)
+    except ImageError as error:  # no ink stood out from the paper at this resolution
+        missing = error
+    if max(image.size) > max(work.size) and (
+        found is None or found[3] < SMALL_DIGIT or any(_most_of(g.box, work.size) for g in found[2])
+    ):
+        try:
+            closer = _groups_in(working_image(image, 2 * WORK_SIDE), MIN_SIDE_SHARE / 2)
+            closer = (*closer[:2], _standing_out(closer[0], closer[2]), closer[3])
+            found = closer if closer[2] else found
+        except ImageError:
+            pass
+    if found is None:
+        raise missing
+    return found
+
+
+def _standing_out(work: Image.Image, groups: list[Component]) -> list[Component]:
+    """The groups whose ink differs from the paper by NOISE_MARGIN times the image's grain
+    (a robust standard deviation of neighbouring pixels' differences): at the finer
+    resolution, the grain of a noisy blank photo clumps into digit-sized groups."""
+    gray = to_grayscale(work)
+    grain = max(quantile(np.abs(np.diff(gray, axis=1)), 0.5) * 1.4826 / 2**0.5, 1 / 255)
+    paper = quantile(gray, 0.5)
+    kept = []
+    for group in groups:
+        left, top, right, bottom = group.box
+        if quantile(np.abs(gray[top:bottom, left:right][group.mask] - paper), 0.9) >= NOISE_MARGIN * grain:
+            kept.append(group)
+    return kept
+
+
+def _most_of(box: tuple[int, int, int, int], size: tuple[int, int]) -> bool:
+    """Whether a group spans most of the image both ways: the whole page taken for ink (or
+    a tight crop of one digit, which reads the same at either resolution)."""
+    left, top, right, bottom = box
+    return right - left >= PAGE_SHARE * size[0] and bottom - top >= PAGE_SHARE * size[1]
 
 
 def _scaled_box(box: tuple[int, int, int, int], scale: tuple[float, float]) -> tuple[int, int, int, int]:

@@ -304,10 +304,13 @@ def _shifted(part: Component, dx: int, dy: int) -> Component:
     return Component((left + dx, top + dy, right + dx, bottom + dy), part.mask, part.pieces)
 
 
-def find_components(ink: np.ndarray, gray: np.ndarray) -> tuple[list[Component], float]:
+def find_components(
+    ink: np.ndarray, gray: np.ndarray, smallest_share: float = MIN_SIDE_SHARE
+) -> tuple[list[Component], float]:
     """Steps 1 to 6 and 9 of the module docs: the digit-like groups of the ink map, left to
     right, and the reference height (what a digit measures here). `gray` is the image the ink
-    came from (step 9 looks at the paper beside each group)."""
+    came from (step 9 looks at the paper beside each group); a part whose box is smaller than
+    `smallest_share` of the image's longest side is no digit."""
     labels, count = label(ink > 0)
     parts = _components(labels, count)
     if not parts:
@@ -325,7 +328,7 @@ def find_components(ink: np.ndarray, gray: np.ndarray) -> tuple[list[Component],
         if len(kept) == 0:
             return [], 0.0
     parts = [parts[i] for i in kept]
-    smallest = max(MIN_SIDE, MIN_SIDE_SHARE * max(ink.shape))
+    smallest = max(MIN_SIDE, smallest_share * max(ink.shape))
     if (
         len(parts) == 1
         and parts[0].width <= LINE_WIDE * parts[0].height
