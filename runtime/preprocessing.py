@@ -226,9 +226,9 @@ def _stroke_width(mask: np.ndarray) -> float:
     return 2.0 * np.count_nonzero(mask) / max(perimeter, 1)
 
 
-def _ink_above(gray: np.ndarray, background: np.ndarray) -> np.ndarray:
+def _ink_above(gray: np.ndarray, background: np.ndarray, floor: float = 0.0) -> np.ndarray:
     """What rises above the background, stretched so the strongest ink is 1, paper texture
-    (below an Otsu threshold) set to 0."""
+    (below an Otsu threshold, and below `floor`) set to 0."""
     ink = np.maximum(gray - background, 0.0)  # at most 1: both lie in [0, 1]
     peak = quantile(ink, 0.999) if ink.size >= 1000 else float(ink.max())
     # a digit under 0.1 % of a big page (a phone photo's) leaves the quantile on paper: its
@@ -238,7 +238,7 @@ def _ink_above(gray: np.ndarray, background: np.ndarray) -> np.ndarray:
     if peak < MIN_CONTRAST:
         raise ImageError("no digit found")
     ink = np.minimum(ink / peak, 1.0)
-    ink[ink < _otsu(ink)] = 0.0
+    ink[ink < max(_otsu(ink), floor)] = 0.0
     return ink
 
 
@@ -263,8 +263,9 @@ def _dark_ink(gray: np.ndarray, small: np.ndarray) -> bool:
     return np.count_nonzero(on_sheet) > PEAK_PIXELS // 2
 
 
-def ink_map(gray: np.ndarray) -> np.ndarray:
-    """White-on-black ink strength in [0, 1] (H, W): steps 3 and 4 of the module docs."""
+def ink_map(gray: np.ndarray, floor: float = 0.0) -> np.ndarray:
+    """White-on-black ink strength in [0, 1] (H, W): steps 3 and 4 of the module docs; ink
+    weaker than `floor` (of the strongest) is paper."""
     height, width = gray.shape
     # Background, first pass: a grey opening on a coarse grid, wider than any stroke. It follows
     # smooth light, but blurs a sharp edge (a shadow's, a sheet's on a desk) into a band of "ink".
@@ -277,14 +278,14 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
         Image.fromarray(_opening(small, BACKGROUND_WINDOW)).resize((width, height), Image.Resampling.BILINEAR),
         dtype=np.float32,
     )
-    ink = _ink_above(gray, coarse)
+    ink = _ink_above(gray, coarse, floor)
     if scale >= 1:  # the coarse grid was full resolution already: nothing was blurred
         return ink
     # Second pass, at full resolution: an opening that keeps such edges sharp. Its window must be
     # wider than the strokes, or it takes a marker's strokes for background: a few times the
     # strokes' width measured on the first pass, and never under FINE_WINDOW of the image.
     window = round(max(FINE_WINDOW * max(height, width), STROKE_WINDOW * _stroke_width(ink > 0) + 2))
-    return _ink_above(gray, np.maximum(coarse, _opening(gray, window)))
+    return _ink_above(gray, np.maximum(coarse, _opening(gray, window)), floor)
 
 
 def _bounds(profile: np.ndarray, total: float) -> tuple[int, int]:

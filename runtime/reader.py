@@ -39,12 +39,12 @@ from tegaki.runtime.preprocessing import (
     to_grayscale,
     working_image,
 )
-from tegaki.runtime.segment import MIN_SIDE_SHARE, Component, find_components, split_wide
+from tegaki.runtime.segment import GHOST, MIN_SIDE_SHARE, Component, find_components, split_wide
 
 DEFAULT_MODEL = "edge-int8.onnx"  # in tegaki.assets; see assets/README.md for how it was made
 SMALL_DIGIT = 12  # working-image pixels: digits this short are looked for again at twice the resolution
-NOISE_MARGIN = 6  # ... where a digit's ink stands this many times the grain from the paper (grain: 3-5)
-PAGE_SHARE = 0.8  # ... and so are groups this much of the image's width and height
+PAGE_SHARE = 0.8  # ... and so are groups this much of the image's width and height (the page taken for ink)
+NOISE_MARGIN = 6  # ... where a digit's ink stands this many times the grain from the paper (noise: 3-5)
 MIN_CONFIDENCE = 0.5  # a digit the model is less sure of is reported unreadable ("?"), not guessed
 
 
@@ -235,30 +235,32 @@ class DigitReader:
 Found = tuple[Image.Image, np.ndarray, list[Component], float]  # working image, ink map, groups, reference height
 
 
-def _groups_in(work: Image.Image, smallest_share: float) -> Found:
+def _groups_in(work: Image.Image, closer: bool = False) -> Found:
+    """The digit groups of a working image; `closer`: of the second look (below)."""
     gray = to_grayscale(work)
-    ink = ink_map(gray)
-    return (work, ink, *find_components(ink, gray, smallest_share))
+    ink = ink_map(gray, floor=GHOST if closer else 0.0)
+    groups, reference = find_components(ink, gray, MIN_SIDE_SHARE / 2 if closer else MIN_SIDE_SHARE)
+    return work, ink, _standing_out(gray, groups) if closer else groups, reference
 
 
 def _look_for_digits(image: Image.Image) -> Found:
     """The digit groups of an image on its working copy. When the file has more pixels and
     what was found is only a few pixels tall there, or nothing, or most of the page, it may be a
-    small digit in a big photo: it is looked for again at twice the resolution, where a part
-    half as small (of the image's side) may be a digit, and what is found there replaces what
-    was found first."""
+    small digit in a big photo. It is looked for again at twice the resolution, where a part
+    half as small (of the image's side) may be a digit, ink under a fifth of the strongest is
+    paper (a vignette's shades: GHOST) and a group must stand out from the grain; what is found
+    there replaces what was found first."""
     work = working_image(image)
     found, missing = None, None
     try:
-        found = _groups_in(work, MIN_SIDE_SHARE)
+        found = _groups_in(work)
     except ImageError as error:  # no ink stood out from the paper at this resolution
         missing = error
     if max(image.size) > max(work.size) and (
         found is None or found[3] < SMALL_DIGIT or any(_most_of(g.box, work.size) for g in found[2])
     ):
         try:
-            closer = _groups_in(working_image(image, 2 * WORK_SIDE), MIN_SIDE_SHARE / 2)
-            closer = (*closer[:2], _standing_out(closer[0], closer[2]), closer[3])
+            closer = _groups_in(working_image(image, 2 * WORK_SIDE), closer=True)
             found = closer if closer[2] else found
         except ImageError:
             pass
@@ -267,17 +269,20 @@ def _look_for_digits(image: Image.Image) -> Found:
     return found
 
 
-def _standing_out(work: Image.Image, groups: list[Component]) -> list[Component]:
-    """The groups whose ink differs from the paper by NOISE_MARGIN times the image's grain
-    (a robust standard deviation of neighbouring pixels' differences): at the finer
-    resolution, the grain of a noisy blank photo clumps into digit-sized groups."""
-    gray = to_grayscale(work)
+def _standing_out(gray: np.ndarray, groups: list[Component]) -> list[Component]:
+    """The groups whose ink differs from the paper around them by NOISE_MARGIN times the
+    image's grain (a robust standard deviation of neighbouring pixels' differences): looked
+    at closer, a noisy photo's grain and a vignette's shades clump into digit-sized groups."""
     grain = max(quantile(np.abs(np.diff(gray, axis=1)), 0.5) * 1.4826 / 2**0.5, 1 / 255)
-    paper = quantile(gray, 0.5)
     kept = []
     for group in groups:
         left, top, right, bottom = group.box
-        if quantile(np.abs(gray[top:bottom, left:right][group.mask] - paper), 0.9) >= NOISE_MARGIN * grain:
+        reach = max(group.width, group.height) // 2
+        y0, x0 = max(0, top - reach), max(0, left - reach)
+        around = gray[y0 : bottom + reach, x0 : right + reach].copy()
+        around[top - y0 : bottom - y0, left - x0 : right - x0][group.mask] = np.nan  # the paper only
+        strokes = gray[top:bottom, left:right][group.mask]
+        if quantile(np.abs(strokes - float(np.nanmedian(around))), 0.9) >= NOISE_MARGIN * grain:
             kept.append(group)
     return kept
 

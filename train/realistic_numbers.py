@@ -5,7 +5,8 @@ this module makes (each a real PNG or JPEG file with its true reading):
 
 - single digits on hard pages: a small digit on a big page with vignette and uneven light,
   a sheet lying on a darker desk, lined notebook paper, a hard shadow across a corner, a
-  stray speck or pen mark beside the digit;
+  stray speck or pen mark beside the digit, a digit photographed from afar (a few percent
+  of a big photo's side);
 - numbers of 2 to 8 digits: MNIST test digits written in a row with a writer's spacing,
   baseline jitter, size variation and slant, some neighbours touching; some with an
   underline, a box around the field, ruled lines or a speck.
@@ -185,6 +186,19 @@ def speck(digit, rng):
 
 
 PAGE_KINDS: list[Callable] = [page, desk, lined, shadow, speck]
+
+
+def photo(digit: np.ndarray | None, rng: np.random.Generator, share: float = 0.025, grain: float = 0.02) -> bytes:
+    """A 2000x1500 phone-style JPEG of paper in uneven light with a vignette and `grain`, and
+    on it a digit whose ink is `share` of the long side, as when a photo is taken from afar
+    (None: a blank page)."""
+    height, width = 1500, 2000
+    strength = np.zeros((height, width), np.float32)
+    if digit is not None:
+        strength, _ = _digit_somewhere(digit, round(share * width * 28 / 20), (height, width), rng, margin=0.2)
+    paper = _paper(height, width, rng, level=0.82, lighting=0.2, vignette=rng.uniform(0.1, 0.3), noise=grain)
+    pixels = np.round(_render(paper, strength, 0.12) * 255).astype(np.uint8)
+    return _encode(Image.fromarray(pixels), "JPEG", quality=int(rng.integers(80, 92)))
 
 
 def hard_pages(images: np.ndarray, labels: np.ndarray, count: int = 500, seed: int = 0) -> list[RealisticNumber]:
