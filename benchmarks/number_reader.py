@@ -8,7 +8,8 @@
    clutter; per-digit accuracy (1 - edit distance / length).
 2. hard single-digit pages (small digit on a vignetted page, sheet on a desk, lined paper,
    hard shadow, speck) and train/realistic.py's kinds: the number reader, the one-digit
-   reading (`--single`) and the model on the same digits as MNIST tensors.
+   reading (`--single`) and the model on the same digits as MNIST tensors; a digit
+   photographed from afar (1.5-4 % of a 2000x1500 photo's long side).
 3. latency, one thread: a 28x28 PNG the one-digit way (today's reading) and the number way;
    clean numbers of 1 to 8 digits (the extra cost of each digit).
 """
@@ -29,7 +30,7 @@ from PIL import Image
 from tegaki.runtime import DigitReader, Reading, preprocess
 from tegaki.train.mnist import load_mnist
 from tegaki.train.realistic import VARIANTS, realistic_images
-from tegaki.train.realistic_numbers import PAGE_KINDS, hard_pages, numbers
+from tegaki.train.realistic_numbers import PAGE_KINDS, hard_pages, numbers, photo
 
 from timing import cpu_name, p50_p99, time_ms
 
@@ -177,6 +178,24 @@ for name, made, _kinds in (
             flush=True,
         )
 results["single_digits"] = singles
+
+# 2b. a digit photographed from afar: a few percent of a 2000x1500 photo's long side
+rng = np.random.default_rng(0)
+afar = {}
+for share_of_side in (0.015, 0.02, 0.025, 0.03, 0.04):
+    count = max(20, args.count // 10)
+    made = [photo(image, rng, share=share_of_side) for image in mnist.x_test[:count]]
+    afar[str(share_of_side)] = {
+        "number": share(
+            [isinstance(r, Reading) and r.number == str(label) for r, label in zip(reader.read_all(made), mnist.y_test)]
+        ),
+        "count": count,
+    }
+    print(
+        f"photo, digit {share_of_side:.1%} of the long side: number reader {afar[str(share_of_side)]['number']:6.1%}  ({count})",
+        flush=True,
+    )
+results["digit_from_afar"] = afar
 
 if args.split == "train":
     sys.exit(0)

@@ -36,7 +36,8 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
 9. scale       to float32 [0, 1] happens in tegaki.runtime.contract.to_model_input.
 
 Steps 2 to 8 run on a working copy of at most WORK_SIDE² pixels (up to twice WORK_SIDE
-across for a wide image: a number). An image with no ink (a blank page, a flat colour)
+across for a wide image: a number; the number reader looks again at twice WORK_SIDE when
+the digits are only a few pixels tall there). An image with no ink (a blank page, a flat colour)
 raises ImageError("no digit found"). Whatever goes wrong with one input, `preprocess` raises
 ImageError (never another type), so a caller handling many images loses only the bad one.
 """
