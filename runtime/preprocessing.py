@@ -317,6 +317,8 @@ def frame_digit(ink: np.ndarray) -> np.ndarray:
     if width < THIN_STROKE and window >= 2:
         ink = _filter(np.pad(ink, window), window, np.maximum)
         top, bottom, left, right = _ink_box(ink)
+        # the widened ink's box may take in a faint part the first one trimmed: still fit the frame
+        factor = min(factor, IMAGE_SIZE / max(bottom - top, right - left))
     crop = Image.fromarray(np.round(ink[top:bottom, left:right] * 255).astype(np.uint8))
     size = (max(1, round(crop.width * factor)), max(1, round(crop.height * factor)))
     resample = Image.Resampling.BOX if factor < 1 else Image.Resampling.BILINEAR

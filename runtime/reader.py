@@ -45,6 +45,7 @@ DEFAULT_MODEL = "edge-int8.onnx"  # in tegaki.assets; see assets/README.md for h
 SMALL_DIGIT = 12  # working-image pixels: digits this short are looked for again at twice the resolution
 PAGE_SHARE = 0.8  # ... and so are groups this much of the image's width and height (the page taken for ink)
 NOISE_MARGIN = 6  # ... where a digit's ink stands this many times the grain from the paper (noise: 3-5)
+TEXTURE_MARGIN = 2  # ... and this many times what else darkens the paper around it (squared paper: 1)
 MIN_CONFIDENCE = 0.5  # a digit the model is less sure of is reported unreadable ("?"), not guessed
 
 
@@ -244,12 +245,15 @@ def _groups_in(work: Image.Image, closer: bool = False) -> Found:
 
 
 def _look_for_digits(image: Image.Image) -> Found:
-    """The digit groups of an image on its working copy. When the file has more pixels and
-    what was found is only a few pixels tall there, or nothing, or most of the page, it may be a
-    small digit in a big photo. It is looked for again at twice the resolution, where a part
-    half as small (of the image's side) may be a digit, ink under a fifth of the strongest is
-    paper (a vignette's shades: GHOST) and a group must stand out from the grain; what is found
-    there replaces what was found first."""
+    """The digit groups of an image on its working copy. When the file has more pixels and no
+    ink stood out there, or the digits found are only a few pixels tall, or a group spans most
+    of the page, it may be a small digit in a big photo. It is looked for again at twice the
+    resolution, where a part half as small (of the image's side) may be a digit, ink under a
+    fifth of the strongest is paper (a vignette's shades: GHOST) and a group must stand out
+    from the grain. What is found there replaces what was found first unless it spans most of
+    the page again (a tight crop of one digit, or the page still taken for ink). Ink that
+    stood out but held no digit (ruled or squared paper) is not looked at again: closer, its
+    lines break into digit-sized pieces."""
     work = working_image(image)
     found, missing = None, None
     try:
@@ -257,11 +261,12 @@ def _look_for_digits(image: Image.Image) -> Found:
     except ImageError as error:  # no ink stood out from the paper at this resolution
         missing = error
     if max(image.size) > max(work.size) and (
-        found is None or found[3] < SMALL_DIGIT or any(_most_of(g.box, work.size) for g in found[2])
+        found is None or 0 < found[3] < SMALL_DIGIT or any(_most_of(g.box, work.size) for g in found[2])
     ):
         try:
             closer = _groups_in(working_image(image, 2 * WORK_SIDE), closer=True)
-            found = closer if closer[2] else found
+            if closer[2] and not any(_most_of(g.box, closer[0].size) for g in closer[2]):
+                found = closer
         except ImageError:
             pass
     if found is None:
@@ -271,18 +276,26 @@ def _look_for_digits(image: Image.Image) -> Found:
 
 def _standing_out(gray: np.ndarray, groups: list[Component]) -> list[Component]:
     """The groups whose ink differs from the paper around them by NOISE_MARGIN times the
-    image's grain (a robust standard deviation of neighbouring pixels' differences): looked
-    at closer, a noisy photo's grain and a vignette's shades clump into digit-sized groups."""
+    image's grain (a robust standard deviation of neighbouring pixels' differences) and by
+    TEXTURE_MARGIN times the paper's own darker tenth there: looked at closer, a noisy
+    photo's grain, a vignette's shades and the lines of squared paper break into digit-sized
+    groups, which a digit's strokes stand out from."""
     grain = max(quantile(np.abs(np.diff(gray, axis=1)), 0.5) * 1.4826 / 2**0.5, 1 / 255)
     kept = []
     for group in groups:
         left, top, right, bottom = group.box
         reach = max(group.width, group.height) // 2
         y0, x0 = max(0, top - reach), max(0, left - reach)
-        around = gray[y0 : bottom + reach, x0 : right + reach].copy()
-        around[top - y0 : bottom - y0, left - x0 : right - x0][group.mask] = np.nan  # the paper only
+        around = gray[y0 : bottom + reach, x0 : right + reach]
+        is_paper = np.ones(around.shape, bool)
+        is_paper[top - y0 : bottom - y0, left - x0 : right - x0] = ~group.mask
         strokes = gray[top:bottom, left:right][group.mask]
-        if quantile(np.abs(strokes - float(np.nanmedian(around))), 0.9) >= NOISE_MARGIN * grain:
+        paper = around[is_paper]
+        if not paper.size:
+            continue
+        level = quantile(paper, 0.5)
+        contrast = quantile(np.abs(strokes - level), 0.9)
+        if contrast >= NOISE_MARGIN * grain and contrast >= TEXTURE_MARGIN * quantile(np.abs(paper - level), 0.9):
             kept.append(group)
     return kept
 
