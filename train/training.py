@@ -125,14 +125,18 @@ class StopAtInterrupt(keras.callbacks.Callback):
 
     def _check(self, batch=None, logs=None):
         if self.interrupted:
-            self.on_train_end()
+            self.restore()
             raise KeyboardInterrupt
 
     on_train_batch_end = on_test_batch_end = on_epoch_end = _check
 
-    def on_train_end(self, logs=None):
+    def restore(self, logs=None):
+        """Ctrl-C as it was before training (also when fit raised: train() calls it)."""
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
+
+    on_train_end = restore
 
 
 def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
@@ -202,13 +206,14 @@ def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
     state.mkdir(exist_ok=True)
     print(f"output: {out} (written when training has finished; until then in {work})")
     clock = EpochClock(state / "seconds.json")
+    interrupt = StopAtInterrupt()
     callbacks = [
         keras.callbacks.TensorBoard(log_dir=str(logdir), write_graph=True),
         # the per-epoch history goes with the resumable state, so a resumed run keeps it whole
         keras.callbacks.CSVLogger(str(state / HISTORY_FILE), append=config.resume),
         keras.callbacks.BackupAndRestore(str(state / "backup")),
         clock,
-        StopAtInterrupt(),
+        interrupt,
     ]
     if recipe.patience:
         # validation loss, not accuracy: on 6,000 images accuracy moves in steps of 0.017% and
@@ -218,7 +223,12 @@ def train(config: TrainConfig, recipe: Recipe | None = None) -> TrainResult:
                 monitor="val_loss", patience=recipe.patience, restore_best_weights=True, verbose=1
             )
         )
-    model.fit(**fit_data, epochs=epochs, validation_data=(x_val, y_val), verbose=config.verbose, callbacks=callbacks)
+    try:
+        model.fit(
+            **fit_data, epochs=epochs, validation_data=(x_val, y_val), verbose=config.verbose, callbacks=callbacks
+        )
+    finally:
+        interrupt.restore()
     publish_history(state / HISTORY_FILE, work / HISTORY_FILE)
     history_rows = read_history(work / HISTORY_FILE)
     epoch_seconds = clock.per_epoch(len(history_rows["loss"]))
