@@ -22,30 +22,23 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from tegaki.runtime.contract import to_model_input
 from tegaki.runtime.errors import ImageError, ModelError
 from tegaki.runtime.models import load_model
 from tegaki.runtime.preprocessing import (
     DECODE_SCALE,
-    WORK_SIDE,
     ImageSource,
     errors_of,
     frame_digit,
     ink_map,
     load_image,
-    quantile,
     to_grayscale,
     working_image,
 )
-from tegaki.runtime.segment import GHOST, MIN_SIDE_SHARE, Component, find_components, split_wide
+from tegaki.runtime.segment import find_digits, split_wide
 
 DEFAULT_MODEL = "edge-int8.onnx"  # in tegaki.assets; see assets/README.md for how it was made
-SMALL_DIGIT = 12  # working-image pixels: digits this short are looked for again at twice the resolution
-PAGE_SHARE = 0.8  # ... and so are groups this much of the image's width and height (the page taken for ink)
-NOISE_MARGIN = 6  # ... where a digit's ink stands this many times the grain from the paper (noise: 3-5)
-TEXTURE_MARGIN = 2  # ... and this many times what else darkens the paper around it (squared paper: 1)
 MIN_CONFIDENCE = 0.5  # a digit the model is less sure of is reported unreadable ("?"), not guessed
 
 
@@ -210,7 +203,7 @@ class DigitReader:
                     )
                     frames = [frame_digit(ink)]
                 else:
-                    work, ink, groups, reference = _look_for_digits(image)
+                    work, ink, groups, reference = find_digits(image)
                     groups = [
                         piece
                         for group in groups
@@ -231,80 +224,6 @@ class DigitReader:
 
     def _classify(self, frames: list[np.ndarray]) -> np.ndarray:
         return self.predict_frames(np.stack(frames))
-
-
-Found = tuple[Image.Image, np.ndarray, list[Component], float]  # working image, ink map, groups, reference height
-
-
-def _groups_in(work: Image.Image, closer: bool = False) -> Found:
-    """The digit groups of a working image; `closer`: of the second look (below)."""
-    gray = to_grayscale(work)
-    ink = ink_map(gray, floor=GHOST if closer else 0.0)
-    groups, reference = find_components(ink, gray, MIN_SIDE_SHARE / 2 if closer else MIN_SIDE_SHARE)
-    return work, ink, _standing_out(gray, groups) if closer else groups, reference
-
-
-def _look_for_digits(image: Image.Image) -> Found:
-    """The digit groups of an image on its working copy. When the file has more pixels and no
-    ink stood out there, or the digits found are only a few pixels tall, or a group spans most
-    of the page, it may be a small digit in a big photo. It is looked for again at twice the
-    resolution, where a part half as small (of the image's side) may be a digit, ink under a
-    fifth of the strongest is paper (a vignette's shades: GHOST) and a group must stand out
-    from the grain. What is found there replaces what was found first unless it spans most of
-    the page again (a tight crop of one digit, or the page still taken for ink). Ink that
-    stood out but held no digit (ruled or squared paper) is not looked at again: closer, its
-    lines break into digit-sized pieces."""
-    work = working_image(image)
-    found, missing = None, None
-    try:
-        found = _groups_in(work)
-    except ImageError as error:  # no ink stood out from the paper at this resolution
-        missing = error
-    if max(image.size) > max(work.size) and (
-        found is None or 0 < found[3] < SMALL_DIGIT or any(_most_of(g.box, work.size) for g in found[2])
-    ):
-        try:
-            closer = _groups_in(working_image(image, 2 * WORK_SIDE), closer=True)
-            if closer[2] and not any(_most_of(g.box, closer[0].size) for g in closer[2]):
-                found = closer
-        except ImageError:
-            pass
-    if found is None:
-        raise missing
-    return found
-
-
-def _standing_out(gray: np.ndarray, groups: list[Component]) -> list[Component]:
-    """The groups whose ink differs from the paper around them by NOISE_MARGIN times the
-    image's grain (a robust standard deviation of neighbouring pixels' differences) and by
-    TEXTURE_MARGIN times the paper's own darker tenth there: looked at closer, a noisy
-    photo's grain, a vignette's shades and the lines of squared paper break into digit-sized
-    groups, which a digit's strokes stand out from."""
-    grain = max(quantile(np.abs(np.diff(gray, axis=1)), 0.5) * 1.4826 / 2**0.5, 1 / 255)
-    kept = []
-    for group in groups:
-        left, top, right, bottom = group.box
-        reach = max(group.width, group.height) // 2
-        y0, x0 = max(0, top - reach), max(0, left - reach)
-        around = gray[y0 : bottom + reach, x0 : right + reach]
-        is_paper = np.ones(around.shape, bool)
-        is_paper[top - y0 : bottom - y0, left - x0 : right - x0] = ~group.mask
-        strokes = gray[top:bottom, left:right][group.mask]
-        paper = around[is_paper]
-        if not paper.size:
-            continue
-        level = quantile(paper, 0.5)
-        contrast = quantile(np.abs(strokes - level), 0.9)
-        if contrast >= NOISE_MARGIN * grain and contrast >= TEXTURE_MARGIN * quantile(np.abs(paper - level), 0.9):
-            kept.append(group)
-    return kept
-
-
-def _most_of(box: tuple[int, int, int, int], size: tuple[int, int]) -> bool:
-    """Whether a group spans most of the image both ways: the whole page taken for ink (or
-    a tight crop of one digit, which reads the same at either resolution)."""
-    left, top, right, bottom = box
-    return right - left >= PAGE_SHARE * size[0] and bottom - top >= PAGE_SHARE * size[1]
 
 
 def _scaled_box(box: tuple[int, int, int, int], scale: tuple[float, float]) -> tuple[int, int, int, int]:

@@ -35,14 +35,20 @@ beside it:
                not a 1 (`on_an_edge`, on the grey image the ink came from).
 
 Everything works on the preprocessing's working image (a few hundred pixels across).
+`find_digits` makes it from a decoded image and runs the steps; when the digits found there
+are only a few pixels tall (a digit photographed from afar), or none stood out, it looks
+again at twice the resolution.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
+from PIL import Image
 
-from tegaki.runtime.preprocessing import quantile
+from tegaki.runtime.errors import ImageError
+from tegaki.runtime.preprocessing import WORK_SIDE, ink_map, quantile, to_grayscale, working_image
 
 SPECK_AREA = 0.01  # of the largest component's area: dropped before anything else
 MANY_PARTS = 40  # more components than this is a noisy page: a number with its clutter has a few dozen ...
@@ -78,6 +84,10 @@ LOOP_AREA = 0.005  # of the height squared: a smaller hole is a pinhole in a thi
 MAX_FILL = 0.75  # fraction of its box a group may fill: more is a blot, not strokes (unless it has a loop: a thick 0)
 FAINT = 0.7  # of the reference digit's stroke strength: fainter at the border is not the same pen's ink
 GHOST = 0.2  # ... and fainter anywhere is a vignette's or a shadow's residue (0.1; a digit half as dark: 0.5)
+SMALL_DIGIT = 12  # working-image pixels: digits this short are looked for again at twice the resolution
+PAGE_SHARE = 0.8  # ... and so are groups this much of the image's width and height (the page taken for ink)
+NOISE_MARGIN = 6  # ... where a digit's ink stands this many times the grain from the paper (noise: 3-5)
+TEXTURE_MARGIN = 2  # ... and this many times what else darkens the paper around it (squared paper: 1)
 EDGE_STEP = 0.15  # paper levels either side of a group that differ this much: the group is an edge
 EDGE_INK = 0.9  # ... or one side this much "ink" (a desk, a shadow) and the other mostly paper
 
@@ -507,3 +517,83 @@ def on_an_edge(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
     if min(papers[0].size, papers[1].size) < reach:
         return False
     return abs(quantile(papers[0], 0.5) - quantile(papers[1], 0.5)) > EDGE_STEP
+
+
+class Found(NamedTuple):
+    """What `find_digits` found, on the working image it looked at."""
+
+    work: Image.Image  # the working image (its size maps boxes back to the file's pixels)
+    ink: np.ndarray  # its ink map
+    groups: list[Component]  # the digit-like groups, left to right, before splitting
+    reference: float  # the reference digit's height in working pixels (0: no group)
+
+
+def _groups_in(work: Image.Image, closer: bool = False) -> Found:
+    """The digit groups of a working image; `closer`: of find_digits' second look."""
+    gray = to_grayscale(work)
+    ink = ink_map(gray, floor=GHOST if closer else 0.0)
+    groups, reference = find_components(ink, gray, MIN_SIDE_SHARE / 2 if closer else MIN_SIDE_SHARE)
+    return Found(work, ink, _standing_out(gray, groups) if closer else groups, reference)
+
+
+def find_digits(image: Image.Image) -> Found:
+    """Steps 1 to 6 and 9 (`find_components`) on an image's working copy. When the file has
+    more pixels and no ink stood out there, or the digits found are only a few pixels tall, or
+    a group spans most of the page, it may be a small digit in a big photo. It is looked for
+    again at twice the resolution, where a part half as small (of the image's side) may be a
+    digit, ink under a fifth of the strongest is paper (a vignette's shades: GHOST) and a
+    group must stand out from the grain. What is found there replaces what was found first
+    unless it spans most of the page again (a tight crop of one digit, or the page still
+    taken for ink). Ink that stood out but held no digit (ruled or squared paper) is not
+    looked at again: closer, its lines break into digit-sized pieces."""
+    work = working_image(image)
+    found, missing = None, None
+    try:
+        found = _groups_in(work)
+    except ImageError as error:  # no ink stood out from the paper at this resolution
+        missing = error
+    if max(image.size) > max(work.size) and (
+        found is None or 0 < found.reference < SMALL_DIGIT or any(_most_of(g.box, work.size) for g in found.groups)
+    ):
+        try:
+            closer = _groups_in(working_image(image, 2 * WORK_SIDE), closer=True)
+            if closer.groups and not any(_most_of(g.box, closer.work.size) for g in closer.groups):
+                found = closer
+        except ImageError:
+            pass
+    if found is None:
+        raise missing
+    return found
+
+
+def _standing_out(gray: np.ndarray, groups: list[Component]) -> list[Component]:
+    """The groups whose ink differs from the paper around them by NOISE_MARGIN times the
+    image's grain (a robust standard deviation of neighbouring pixels' differences) and by
+    TEXTURE_MARGIN times the paper's own darker tenth there: looked at closer, a noisy
+    photo's grain, a vignette's shades and the lines of squared paper break into digit-sized
+    groups, which a digit's strokes stand out from."""
+    grain = max(quantile(np.abs(np.diff(gray, axis=1)), 0.5) * 1.4826 / 2**0.5, 1 / 255)
+    kept = []
+    for group in groups:
+        left, top, right, bottom = group.box
+        reach = max(group.width, group.height) // 2
+        y0, x0 = max(0, top - reach), max(0, left - reach)
+        around = gray[y0 : bottom + reach, x0 : right + reach]
+        is_paper = np.ones(around.shape, bool)
+        is_paper[top - y0 : bottom - y0, left - x0 : right - x0] = ~group.mask
+        strokes = gray[top:bottom, left:right][group.mask]
+        paper = around[is_paper]
+        if not paper.size:
+            continue
+        level = quantile(paper, 0.5)
+        contrast = quantile(np.abs(strokes - level), 0.9)
+        if contrast >= NOISE_MARGIN * grain and contrast >= TEXTURE_MARGIN * quantile(np.abs(paper - level), 0.9):
+            kept.append(group)
+    return kept
+
+
+def _most_of(box: tuple[int, int, int, int], size: tuple[int, int]) -> bool:
+    """Whether a group spans most of the image both ways: the whole page taken for ink (or
+    a tight crop of one digit, which reads the same at either resolution)."""
+    left, top, right, bottom = box
+    return right - left >= PAGE_SHARE * size[0] and bottom - top >= PAGE_SHARE * size[1]
