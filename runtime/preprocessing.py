@@ -199,7 +199,7 @@ def quantile(values: np.ndarray, share: float) -> float:
     return float(np.partition(values, index)[index])
 
 
-def _filter(values: np.ndarray, window: int, reduce: np.ufunc) -> np.ndarray:
+def extreme_filter(values: np.ndarray, window: int, reduce: np.ufunc) -> np.ndarray:
     """Min or max (`reduce` is np.minimum or np.maximum) over a `window` square around each
     pixel: per axis, reductions over doubling spans (log2(window) slices, not `window`).
     Edges are replicated, so that a lighting gradient survives the opening right up to the
@@ -218,7 +218,7 @@ def _filter(values: np.ndarray, window: int, reduce: np.ufunc) -> np.ndarray:
 
 def _opening(values: np.ndarray, window: int) -> np.ndarray:
     """Grey opening (min then max filter): what is narrower than `window` is removed."""
-    return _filter(_filter(values, window, np.minimum), window, np.maximum)
+    return extreme_filter(extreme_filter(values, window, np.minimum), window, np.maximum)
 
 
 def _stroke_width(mask: np.ndarray) -> float:
@@ -258,7 +258,7 @@ def _dark_ink(gray: np.ndarray, small: np.ndarray) -> bool:
     light = small > lightest - SHEET_LEVEL * (lightest - darkest)
     if np.count_nonzero(light) < SHEET_SHARE * small.size:
         return False
-    near_light = _filter(light, 3, np.maximum)  # a stroke may fill its own cell: the sheet is beside it
+    near_light = extreme_filter(light, 3, np.maximum)  # a stroke may fill its own cell: the sheet is beside it
     rows, cols = np.unravel_index(np.argpartition(gray.ravel(), PEAK_PIXELS)[:PEAK_PIXELS], gray.shape)
     on_sheet = near_light[rows * small.shape[0] // gray.shape[0], cols * small.shape[1] // gray.shape[1]]
     return np.count_nonzero(on_sheet) > PEAK_PIXELS // 2
@@ -315,7 +315,7 @@ def frame_digit(ink: np.ndarray) -> np.ndarray:
     width = _stroke_width(strokes) * factor
     window = round((MIN_STROKE - width) / factor) + 1
     if width < THIN_STROKE and window >= 2:
-        ink = _filter(np.pad(ink, window), window, np.maximum)
+        ink = extreme_filter(np.pad(ink, window), window, np.maximum)
         top, bottom, left, right = _ink_box(ink)
         # the widened ink's box may take in a faint part the first one trimmed: still fit the frame
         factor = min(factor, IMAGE_SIZE / max(bottom - top, right - left))

@@ -33,6 +33,10 @@ beside it:
 9. edges       a group with paper of one level on one side and another (or a band of
                "ink": the desk) on the other is a piece of a sheet's or a shadow's edge,
                not a 1 (`on_an_edge`, on the grey image the ink came from).
+10. shading    a group that rises above the plane of the paper around it by less than
+               twice that plane's change across it, or by less than six times the grain, is
+               residue of smooth light (a gradient the background step cut short at the
+               border, a vignette's corner) or clumped grain, not strokes (`shading`).
 
 Everything works on the preprocessing's working image (a few hundred pixels across).
 `find_digits` makes it from a decoded image and runs the steps; when the digits found there
@@ -48,7 +52,7 @@ import numpy as np
 from PIL import Image
 
 from tegaki.runtime.errors import ImageError
-from tegaki.runtime.preprocessing import WORK_SIDE, ink_map, quantile, to_grayscale, working_image
+from tegaki.runtime.preprocessing import WORK_SIDE, extreme_filter, ink_map, quantile, to_grayscale, working_image
 
 SPECK_AREA = 0.01  # of the largest component's area: dropped before anything else
 MANY_PARTS = 40  # more components than this is a noisy page: a number with its clutter has a few dozen ...
@@ -86,10 +90,12 @@ FAINT = 0.7  # of the reference digit's stroke strength: fainter at the border i
 GHOST = 0.2  # ... and fainter anywhere is a vignette's or a shadow's residue (0.1; a digit half as dark: 0.5)
 SMALL_DIGIT = 12  # working-image pixels: digits this short are looked for again at twice the resolution
 PAGE_SHARE = 0.8  # ... and so are groups this much of the image's width and height (the page taken for ink)
-NOISE_MARGIN = 6  # ... where a digit's ink stands this many times the grain from the paper (noise: 3-5)
-TEXTURE_MARGIN = 2  # ... and this many times what else darkens the paper around it (squared paper: 1)
+TEXTURE_MARGIN = 2  # ... where a digit stands this many times what else darkens the paper around it (squares: 1)
 EDGE_STEP = 0.15  # paper levels either side of a group that differ this much: the group is an edge
 EDGE_INK = 0.9  # ... or one side this much "ink" (a desk, a shadow) and the other mostly paper
+RELIEF = 2  # a group must rise above the paper's plane this many times the light's change across it ...
+NOISE_MARGIN = 6  # ... and this many times the grain (noise clumps: 3-5)
+PLANE_SAMPLES = 400  # paper pixels enough to fit that plane
 
 
 @dataclass(frozen=True)
@@ -317,7 +323,7 @@ def _shifted(part: Component, dx: int, dy: int) -> Component:
 def find_components(
     ink: np.ndarray, gray: np.ndarray, smallest_share: float = MIN_SIDE_SHARE
 ) -> tuple[list[Component], float]:
-    """Steps 1 to 6 and 9 of the module docs: the digit-like groups of the ink map, left to
+    """Steps 1 to 6, 9 and 10 of the module docs: the digit-like groups of the ink map, left to
     right, and the reference height (what a digit measures here). `gray` is the image the ink
     came from (step 9 looks at the paper beside each group); a part whose box is smaller than
     `smallest_share` of the image's longest side is no digit."""
@@ -346,7 +352,7 @@ def find_components(
         and not _framed(parts[0].mask)
     ):
         # one clean digit: what the steps below would keep
-        return [p for p in parts if not on_an_edge(gray, ink, p)], float(parts[0].height)
+        return [p for p in parts if not on_an_edge(gray, ink, p) and not shading(gray, ink, p)], float(parts[0].height)
     # step 2: the reference digit is the heaviest ink of those that could be digits (a pair of
     # touching digits will do: it is as tall as one)
     inner = [
@@ -422,7 +428,7 @@ def find_components(
             and strength >= FAINT * pen
         )
 
-    kept = [g for g in groups if digit_like(g) and not on_an_edge(gray, ink, g)]
+    kept = [g for g in groups if digit_like(g) and not on_an_edge(gray, ink, g) and not shading(gray, ink, g)]
     return sorted(kept, key=lambda g: g.box[0]), float(reference)
 
 
@@ -519,6 +525,40 @@ def on_an_edge(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
     return abs(quantile(papers[0], 0.5) - quantile(papers[1], 0.5)) > EDGE_STEP
 
 
+def shading(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
+    """Residue of smooth light or of grain, not strokes. A plane is fitted to the paper around
+    the group; the group rises above it by less than RELIEF times the plane's own change
+    across that window, or by less than NOISE_MARGIN times the paper's grain. The background
+    step leaves such residue where light changes faster than its window reaches (a gradient
+    cut short at the border, a vignette's corner), and grain clumps on it; a pen's stroke
+    is a step above paper that changes little around it."""
+    left, top, right, bottom = group.box
+    reach = max(2, max(group.width, group.height) // 2)
+    y0, x0 = max(0, top - reach), max(0, left - reach)
+    around = gray[y0 : bottom + reach, x0 : right + reach]
+    # paper: no ink within a pixel (a stroke's soft fringe below the ink threshold is not paper);
+    # where ink leaves too little of it (a tight crop, a grainy band), all but the group itself
+    inked = ink[y0 : bottom + reach, x0 : right + reach] > 0
+    paper = extreme_filter(inked, 3, np.maximum) == 0
+    if np.count_nonzero(paper) < PLANE_SAMPLES // 10:
+        inked[:] = False
+        inked[top - y0 : bottom - y0, left - x0 : right - x0] = group.mask
+        paper = extreme_filter(inked, 3, np.maximum) == 0
+    ys, xs = np.nonzero(paper)
+    beside = paper[:, 1:] & paper[:, :-1]  # neighbouring pixels both on paper: their difference is grain
+    if len(ys) < 3 or not beside.any():
+        return False  # nothing to compare with: strokes by default
+    step = max(1, len(ys) // PLANE_SAMPLES)
+    ys, xs = ys[::step], xs[::step]
+    plane, *_ = np.linalg.lstsq(np.stack([np.ones(len(ys)), xs, ys], axis=1), around[ys, xs], rcond=None)
+    strokes_y, strokes_x = np.nonzero(group.mask)
+    strokes_y, strokes_x = strokes_y + top - y0, strokes_x + left - x0
+    rise = quantile(np.abs(around[strokes_y, strokes_x] - plane[0] - plane[1] * strokes_x - plane[2] * strokes_y), 0.9)
+    change = abs(plane[1]) * around.shape[1] + abs(plane[2]) * around.shape[0]
+    grain = quantile(np.abs(np.diff(around, axis=1))[beside], 0.5) * 1.4826 / 2**0.5  # a robust deviation
+    return rise < max(RELIEF * change, NOISE_MARGIN * grain, 1 / 255)
+
+
 class Found(NamedTuple):
     """What `find_digits` found, on the working image it looked at."""
 
@@ -537,15 +577,15 @@ def _groups_in(work: Image.Image, closer: bool = False) -> Found:
 
 
 def find_digits(image: Image.Image) -> Found:
-    """Steps 1 to 6 and 9 (`find_components`) on an image's working copy. When the file has
-    more pixels and no ink stood out there, or the digits found are only a few pixels tall, or
-    a group spans most of the page, it may be a small digit in a big photo. It is looked for
-    again at twice the resolution, where a part half as small (of the image's side) may be a
-    digit, ink under a fifth of the strongest is paper (a vignette's shades: GHOST) and a
-    group must stand out from the grain. What is found there replaces what was found first
-    unless it spans most of the page again (a tight crop of one digit, or the page still
-    taken for ink). Ink that stood out but held no digit (ruled or squared paper) is not
-    looked at again: closer, its lines break into digit-sized pieces."""
+    """Steps 1 to 6, 9 and 10 (`find_components`) on an image's working copy. When the file
+    has more pixels and no digit stood out there (no ink, or only a vignette's shading), or
+    the digits found are only a few pixels tall, or a group spans most of the page, it may
+    be a small digit in a big photo. It is looked for again at twice the resolution, where a
+    part half as small (of the image's side) may be a digit, ink under a fifth of the
+    strongest is paper (a vignette's shades: GHOST) and a group must stand out from the
+    paper's texture around it (squared paper's lines break into digit-sized pieces there).
+    What is found there replaces what was found first unless it spans most of the page
+    again (a tight crop of one digit, or the page still taken for ink)."""
     work = working_image(image)
     found, missing = None, None
     try:
@@ -553,7 +593,10 @@ def find_digits(image: Image.Image) -> Found:
     except ImageError as error:  # no ink stood out from the paper at this resolution
         missing = error
     if max(image.size) > max(work.size) and (
-        found is None or 0 < found.reference < SMALL_DIGIT or any(_most_of(g.box, work.size) for g in found.groups)
+        found is None
+        or not found.groups
+        or 0 < found.reference < SMALL_DIGIT
+        or any(_most_of(g.box, work.size) for g in found.groups)
     ):
         try:
             closer = _groups_in(working_image(image, 2 * WORK_SIDE), closer=True)
@@ -567,12 +610,10 @@ def find_digits(image: Image.Image) -> Found:
 
 
 def _standing_out(gray: np.ndarray, groups: list[Component]) -> list[Component]:
-    """The groups whose ink differs from the paper around them by NOISE_MARGIN times the
-    image's grain (a robust standard deviation of neighbouring pixels' differences) and by
-    TEXTURE_MARGIN times the paper's own darker tenth there: looked at closer, a noisy
-    photo's grain, a vignette's shades and the lines of squared paper break into digit-sized
-    groups, which a digit's strokes stand out from."""
-    grain = max(quantile(np.abs(np.diff(gray, axis=1)), 0.5) * 1.4826 / 2**0.5, 1 / 255)
+    """The groups whose ink differs from the paper around them by TEXTURE_MARGIN times the
+    paper's own darker tenth there: looked at closer, the lines of squared paper break into
+    digit-sized groups, which a digit's strokes stand out from. (Grain and a vignette's
+    shades are `shading`, in both looks.)"""
     kept = []
     for group in groups:
         left, top, right, bottom = group.box
@@ -586,8 +627,7 @@ def _standing_out(gray: np.ndarray, groups: list[Component]) -> list[Component]:
         if not paper.size:
             continue
         level = quantile(paper, 0.5)
-        contrast = quantile(np.abs(strokes - level), 0.9)
-        if contrast >= NOISE_MARGIN * grain and contrast >= TEXTURE_MARGIN * quantile(np.abs(paper - level), 0.9):
+        if quantile(np.abs(strokes - level), 0.9) >= TEXTURE_MARGIN * quantile(np.abs(paper - level), 0.9):
             kept.append(group)
     return kept
 

@@ -95,15 +95,40 @@ def test_only_a_speck_a_line_or_an_empty_box_is_no_digit(reader):
 
 def test_noise_is_rarely_read_as_a_digit(reader):
     """Patches of pure noise: clusters of one size, of which only one that stands out from the
-    others may be a digit. Measured: 5 of these 60 patches hold a readable digit (on 120
-    patches: 6, and 20 without the rule)."""
+    others may be a digit, and only if it rises above the grain around it. Measured: none of
+    these 60 patches holds a readable digit (5 before the grain test, 20 before either)."""
     readable = 0
     for seed in range(20):
         for side in (32, 64, 128):
             noise = Image.fromarray(np.random.default_rng(seed).integers(0, 256, (side, side), dtype=np.uint8))
             result = reader.read_all([noise])[0]
             readable += isinstance(result, Reading) and any(d.readable for d in result.digits)
-    assert readable <= 8, readable
+    assert readable <= 1, readable
+
+
+def shaded(height: int, width: int, kind: str, grain: float) -> Image.Image:
+    """A blank image of smooth light: a gradient across it, or light falling off from (or
+    towards) its centre, as uneven light or a lens's vignette leaves on a photo."""
+    rng = np.random.default_rng(height + width)
+    rows, cols = np.mgrid[0:height, 0:width] / np.array([height, width])[:, None, None]
+    centre = np.hypot(rows - 0.5, cols - 0.5) / np.hypot(0.5, 0.5)
+    light = {"across": cols, "back": 1 - cols, "diagonal": (rows + cols) / 2, "vignette": 1 - centre, "spot": centre}
+    pixels = light[kind] + rng.normal(0, grain, (height, width))
+    return Image.fromarray(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8))
+
+
+def test_smooth_light_is_no_digit(reader):
+    """The background step follows slow light but cuts a gradient short at the border, where
+    the light keeps changing: that residue, or grain clumped on it, read "1" (11 of these
+    30 read a digit before a group had to rise above the plane of the paper around it)."""
+    read = []
+    for height, width in ((64, 64), (200, 300), (1500, 2000)):
+        for kind in ("across", "back", "diagonal", "vignette", "spot"):
+            for grain in (0.0, 0.03):
+                result = reader.read_all([png(shaded(height, width, kind, grain))])[0]
+                if isinstance(result, Reading) and any(d.readable for d in result.digits):
+                    read.append((height, width, kind, grain, result.number))
+    assert not read, read
 
 
 def test_a_dot_screen_is_no_digit(reader):
@@ -142,11 +167,14 @@ def scribble(seed: int) -> Image.Image:
 
 
 def test_scribbles_and_noise_are_unreadable_not_confident_digits(reader):
-    """The one-digit reading answers these with a confident digit; the number reader says "?"."""
-    noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8))
-    for image in [scribble(seed) for seed in range(5)] + [noise]:
+    """The one-digit reading answers these with a confident digit; the number reader says "?"
+    (pure noise: "no digit found", since its clumps stand no higher than its grain)."""
+    for image in [scribble(seed) for seed in range(5)]:
         reading = reader.read_number(png(image))
         assert set(reading.number) == {"?"} and reading.unsure(), reading.number
+    noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8))
+    with pytest.raises(ImageError, match="no digit found"):
+        reader.read_number(png(noise))
 
 
 def test_single_keeps_the_one_digit_reading(reader, mnist):
