@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from tegaki.runtime import DigitReader, ImageError, Reading, reading_record
+from tegaki.runtime import DigitReader, ImageError, Reading, reading_record, segment
 from tegaki.train.realistic_numbers import hard_pages, numbers, page, photo, shadow
 
 from commands import run_command
@@ -129,6 +129,37 @@ def test_smooth_light_is_no_digit(reader):
                 if isinstance(result, Reading) and any(d.readable for d in result.digits):
                     read.append((height, width, kind, grain, result.number))
     assert not read, read
+
+
+def harshly_lit(digit: np.ndarray, rng: np.random.Generator) -> bytes:
+    """A digit on paper in steep, uneven light with a strong vignette, grain and ink from
+    black to faint, often near the border: what shading's plane must not take for residue."""
+    height, width = (900, 1200) if rng.random() < 0.5 else (300, 400)
+    side = int(rng.uniform(0.12, 0.3) * height)
+    top = int(rng.choice([0.02 * height, height - side - 0.02 * height, rng.uniform(0, height - side)]))
+    left = int(rng.choice([0.02 * width, width - side - 0.02 * width, rng.uniform(0, width - side)]))
+    rows, cols = np.mgrid[0:height, 0:width] / width - np.array([height / width / 2, 0.5])[:, None, None]
+    angle = rng.uniform(0, 2 * np.pi)
+    paper = rng.uniform(0.6, 0.9) + rng.uniform(0.3, 0.7) * (np.cos(angle) * cols + np.sin(angle) * rows)
+    paper -= rng.uniform(0.1, 0.5) * (rows**2 + cols**2) * 2
+    ink = np.zeros((height, width))
+    ink[top : top + side, left : left + side] = np.asarray(Image.fromarray(digit).resize((side, side))) / 255
+    pixels = paper * (1 - ink) + rng.uniform(0.05, 0.5) * ink + rng.normal(0, rng.uniform(0.005, 0.04), ink.shape)
+    return png(Image.fromarray(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8)))
+
+
+def test_shading_takes_no_digit_on_harshly_lit_paper(reader, mnist, monkeypatch):
+    """Inside the image a digit on steeply lit paper rises above the paper's plane by less
+    than the light changes across it; only at the border is that a sign of residue. These
+    pages are hard (about 60 % read right either way), but the shading test must not cost a
+    digit that reads right without it. Measured: 39 of 60 right with it, 37 without; 34 when
+    the plane's change was asked everywhere."""
+    rng = np.random.default_rng(11)
+    pages = [harshly_lit(digit, rng) for digit in mnist.x_test[:60]]
+    right = share_read(reader.read_all(pages), mnist.y_test[:60])
+    monkeypatch.setattr(segment, "shading", lambda gray, ink, group: False)
+    without = share_read(reader.read_all(pages), mnist.y_test[:60])
+    assert right >= without - 1 / 60, (right, without)
 
 
 def test_a_dot_screen_is_no_digit(reader):
