@@ -9,8 +9,9 @@ beside it:
                specks under 1 % of the largest area inside the image dropped at once;
                among many specks of one size (noise), only what stands out is kept.
 2. reference   the digit height: the heaviest component that does not touch the border,
-               is digit-sized, not much wider than a pair of digits and does not enclose
-               others (all of them when every component touches the border: a tight crop).
+               is digit-sized, not much wider than a pair of digits, does not enclose
+               others (all of them when every component touches the border: a tight crop)
+               and is no blot (ink filling its box without a loop: spilled, not written).
 3. lines       a component wider or taller than a digit, one enclosing others or a
                hollow box (a frame) loses its straight lines (runs longer than any digit
                stroke, rows or columns almost full of ink: underlines, ruled lines,
@@ -26,7 +27,7 @@ beside it:
                desk's residue: a pen's stroke is dark at its core).
 7. split       a group much wider than a digit is cut along the low points of its column
                profile; the option whose pieces the model more likely reads right is kept
-               (see `split_wide`).
+               (see `split_wide`). A blot is never cut: its slices would read as 1s.
 8. plausible   a group with many loops (a scribble) or pinholes (noise), or one that fills
                its box without a loop (a blot) is marked implausible: the reader reports
                it as unreadable. Pinholes in a thick stroke are not loops.
@@ -124,10 +125,17 @@ class Component:
         holes = _holes(self.mask, self.piece_count())
         if holes > PINHOLES:
             return False
-        full = self.mask.mean() > MAX_FILL and self.width > 0.6 * self.height  # a thick 1 fills its box
+        full = self._full()
         if full or holes > MAX_HOLES:
             holes = _loops(self.mask)  # rare: only then are the holes measured
         return not (full and holes == 0) and holes <= MAX_HOLES
+
+    def blot(self) -> bool:
+        """Ink that fills its box without a loop: spilled, not written."""
+        return self._full() and _loops(self.mask) == 0
+
+    def _full(self) -> bool:
+        return self.mask.mean() > MAX_FILL and self.width > 0.6 * self.height  # a thick 1 fills its box
 
     def piece_count(self) -> int:
         return self.pieces if self.pieces is not None else label(self.mask)[1]
@@ -364,7 +372,9 @@ def find_components(
         if not _touches_border(p, ink.shape) and p.width <= WIDE * p.height and max(p.width, p.height) >= smallest
     ]
     candidates = [p for p in inner or parts if not any(_encloses(p, q) for q in parts)] or parts
-    anchor = max(candidates, key=lambda p: float(p.ink(ink).sum()))
+    # heaviest first; a blot is heavier than any digit beside it, and off the digits' line
+    candidates.sort(key=lambda p: float(p.ink(ink).sum()), reverse=True)
+    anchor = next((p for p in candidates if not p.blot()), candidates[0])
     reference = anchor.height
     # step 3: strip straight lines from what is too big for a digit, and look again at what remains
     kept = []
@@ -447,8 +457,8 @@ def split_wide(
     Cuts are tried at the lowest points of the column profile in the middle of the group;
     each option scores the product of its pieces' winning probabilities. A group wider
     than two digits is never kept whole."""
-    if group.width <= NARROW_ASPECT * group.height:
-        return [group]
+    if group.width <= NARROW_ASPECT * group.height or group.blot():
+        return [group]  # narrow: one digit; a blot: no pair of digits (its slices would read as 1s)
     narrow = group.width <= SPLIT_ASPECT * group.height
     profile = group.mask.sum(axis=0)
     reach = 0.4 if narrow else 0.25  # a 1 glued to a digit is a thin slice at one side

@@ -162,6 +162,31 @@ def test_shading_takes_no_digit_on_harshly_lit_paper(reader, mnist, monkeypatch)
     assert right >= without - 1 / 60, (right, without)
 
 
+def beside_a_blot(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """A digit on the left of a page and an ink blot (or a blurred smudge) on the right, as
+    big as the digit or bigger, higher or lower than it."""
+    page = Image.new("L", (1200, 900), 215)
+    side = int(rng.uniform(110, 270))
+    top, left = int(rng.uniform(90, 810 - side)), int(rng.uniform(120, 600 - side // 2))
+    page.paste(Image.fromarray(255 - digit).resize((side, side)).point(lambda v: 20 + v * 195 // 255), (left, top))
+    blot = Image.new("L", page.size, 0)
+    x, y, radius = int(rng.uniform(720, 1080)), int(rng.uniform(180, 720)), int(rng.uniform(0.3, 0.75) * side)
+    ImageDraw.Draw(blot).ellipse((x - radius, y - 0.7 * radius, x + radius, y + 0.7 * radius), fill=200)
+    return Image.composite(Image.new("L", page.size, 30), page, blot)
+
+
+def test_a_blot_beside_a_digit_does_not_take_its_place(reader, mnist):
+    """The reference digit, which sets the line that digits are read along, was the heaviest
+    ink: a blot, so the digit beside it was off that line and lost ("1?": the blot cut in
+    two). It is now the heaviest ink that is no blot, and a blot is never cut. Measured:
+    the digit read first in 19 of these 20 (7 before, by a blot's slice read as 1), and
+    alone in 16: where the blot shares the digit's line it is a "?" after it."""
+    rng = np.random.default_rng(2)
+    readings = reader.read_all([png(beside_a_blot(digit, rng)) for digit in mnist.x_test[:20]])
+    first = [getattr(r, "number", "-")[:1] for r in readings]
+    assert np.mean([got == str(label) for got, label in zip(first, mnist.y_test[:20])]) >= 0.85, first
+
+
 def test_a_dot_screen_is_no_digit(reader):
     """Thousands of even specks (a halftone, sensor noise) are all kept as components: the
     steps that compare them pairwise look only at the largest MAX_PARTS (it took 70 s)."""
