@@ -53,7 +53,7 @@ import numpy as np
 from PIL import Image
 
 from tegaki.runtime.errors import ImageError
-from tegaki.runtime.preprocessing import WORK_SIDE, ink_map, quantile, to_grayscale, working_image
+from tegaki.runtime.preprocessing import WORK_SIDE, extreme_filter, ink_map, quantile, to_grayscale, working_image
 
 SPECK_AREA = 0.01  # of the largest component's area: dropped before anything else
 MANY_PARTS = 40  # more components than this is a noisy page: a number with its clutter has a few dozen ...
@@ -360,10 +360,9 @@ def find_components(
         and not _framed(parts[0].mask)
     ):
         # one clean digit: what the steps below would keep (light's residue lies along the border)
-        clean = [p for p in parts if not on_an_edge(gray, ink, p)]
-        return [p for p in clean if not _touches_border(p, ink.shape) or not shading(gray, ink, p)], float(
-            parts[0].height
-        )
+        part = parts[0]
+        residue = on_an_edge(gray, ink, part) or _touches_border(part, ink.shape) and shading(gray, ink, part)
+        return ([] if residue else [part]), float(part.height)
     # step 2: the reference digit is the heaviest ink of those that could be digits (a pair of
     # touching digits will do: it is as tall as one)
     inner = [
@@ -538,17 +537,6 @@ def on_an_edge(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
     return abs(quantile(papers[0], 0.5) - quantile(papers[1], 0.5)) > EDGE_STEP
 
 
-def _dilated(mask: np.ndarray) -> np.ndarray:
-    """`mask` grown by a pixel each way (a 3x3 maximum), by shifted ors."""
-    grown = mask.copy()
-    grown[1:] |= mask[:-1]
-    grown[:-1] |= mask[1:]
-    wide = grown.copy()
-    wide[:, 1:] |= grown[:, :-1]
-    wide[:, :-1] |= grown[:, 1:]
-    return wide
-
-
 def shading(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
     """Residue of smooth light or of grain, not strokes. A plane is fitted to the paper around
     the group; the group rises above it by less than NOISE_MARGIN times the paper's grain,
@@ -564,11 +552,11 @@ def shading(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
     # paper: no ink within a pixel (a stroke's soft fringe below the ink threshold is not paper);
     # where ink leaves too little of it (a tight crop, a grainy band), all but the group itself
     inked = ink[y0 : bottom + reach, x0 : right + reach] > 0
-    paper = ~_dilated(inked)
+    paper = ~extreme_filter(inked, 3, np.maximum)
     if np.count_nonzero(paper) < PLANE_SAMPLES // 10:
         inked[:] = False
         inked[top - y0 : bottom - y0, left - x0 : right - x0] = group.mask
-        paper = ~_dilated(inked)
+        paper = ~extreme_filter(inked, 3, np.maximum)
     ys, xs = np.nonzero(paper)
     beside = paper[:, 1:] & paper[:, :-1]  # neighbouring pixels both on paper: their difference is grain
     if len(ys) < 3 or not beside.any():
