@@ -35,9 +35,9 @@ beside it:
                "ink": the desk) on the other is a piece of a sheet's or a shadow's edge,
                not a 1 (`on_an_edge`, on the grey image the ink came from).
 10. shading    a group that rises above the plane of the paper around it by less than six
-               times the grain, or at the border by less than twice that plane's change
-               across it, is clumped grain or residue of smooth light (a gradient the
-               background step cut short at the border, a vignette's corner), not strokes.
+               times the grain, or, lying along the border, by less than twice that plane's
+               change across it, is clumped grain or residue of smooth light (a gradient
+               the background step cut short at the border, a vignette's corner).
 
 Everything works on the preprocessing's working image (a few hundred pixels across).
 `find_digits` makes it from a decoded image and runs the steps; when the digits found there
@@ -94,7 +94,8 @@ PAGE_SHARE = 0.8  # ... and so are groups this much of the image's width and hei
 TEXTURE_MARGIN = 2  # ... where a digit stands this many times what else darkens the paper around it (squares: 1)
 EDGE_STEP = 0.15  # paper levels either side of a group that differ this much: the group is an edge
 EDGE_INK = 0.9  # ... or one side this much "ink" (a desk, a shadow) and the other mostly paper
-RELIEF = 2  # at the border, a group must rise above the paper's plane this many times its change ...
+RELIEF = 2  # along the border, a group must rise above the paper's plane this many times its change ...
+ALONG_BORDER = 0.5  # (a group lies along the border when this share of its box's side there is ink)
 NOISE_MARGIN = 6  # ... and anywhere this many times the grain (noise clumps: 3-5)
 PLANE_SAMPLES = 400  # paper pixels enough to fit that plane
 
@@ -537,14 +538,33 @@ def on_an_edge(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
     return abs(quantile(papers[0], 0.5) - quantile(papers[1], 0.5)) > EDGE_STEP
 
 
+def _along_border(group: Component, shape: tuple[int, int]) -> bool:
+    """Whether the group lies along the image's border, as the light's residue there does: at
+    least ALONG_BORDER of its box's side on the border is ink (a digit that touches the border
+    meets it with a stroke or two)."""
+    left, top, right, bottom = group.box
+    sides = [
+        line
+        for line, on_border in (
+            (group.mask[0], top == 0),
+            (group.mask[-1], bottom == shape[0]),
+            (group.mask[:, 0], left == 0),
+            (group.mask[:, -1], right == shape[1]),
+        )
+        if on_border
+    ]
+    return any(line.mean() >= ALONG_BORDER for line in sides)
+
+
 def shading(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
     """Residue of smooth light or of grain, not strokes. A plane is fitted to the paper around
     the group; the group rises above it by less than NOISE_MARGIN times the paper's grain,
-    or, at the image's border, by less than RELIEF times the plane's own change across that
-    window. The background step leaves such residue along the border where the light keeps
-    rising up to it (a gradient, a vignette's corner), and grain clumps on it; a pen's stroke
-    is a step above paper that changes little around it. (Inside the image a digit on
-    steeply lit paper rises no more than that paper changes: the plane is not asked there.)"""
+    or, when it lies along the image's border, by less than RELIEF times the plane's own
+    change across that window. The background step leaves such residue along the border
+    where the light keeps rising up to it (a gradient, a vignette's corner), and grain clumps
+    on it; a pen's stroke is a step above paper that changes little around it. (A digit on
+    steeply lit paper, inside the image or touching its border with a stroke, rises no more
+    than that paper changes: the plane is not asked there.)"""
     left, top, right, bottom = group.box
     reach = max(2, max(group.width, group.height) // 2)
     y0, x0 = max(0, top - reach), max(0, left - reach)
@@ -573,7 +593,7 @@ def shading(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
     rise = quantile(np.abs(around[strokes_y, strokes_x] - plane[0] - plane[1] * strokes_x - plane[2] * strokes_y), 0.9)
     grain = quantile(np.abs(np.diff(around, axis=1))[beside], 0.5) * 1.4826 / 2**0.5  # a robust deviation
     least = max(NOISE_MARGIN * grain, 1 / 255)
-    if _touches_border(group, ink.shape):  # where the background step leaves the light's residue
+    if _along_border(group, ink.shape):  # where the background step leaves the light's residue
         least = max(least, RELIEF * (abs(plane[1]) * around.shape[1] + abs(plane[2]) * around.shape[0]))
     return rise < least
 

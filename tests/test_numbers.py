@@ -187,6 +187,40 @@ def test_a_blot_beside_a_digit_does_not_take_its_place(reader, mnist):
     assert np.mean([got == str(label) for got, label in zip(first, mnist.y_test[:20])]) >= 0.85, first
 
 
+def touching_the_border(digit: np.ndarray, slope: float, contrast: int, edge: str) -> Image.Image:
+    """A digit drawn `contrast` levels darker than paper that darkens by `slope` levels a row
+    (a desk lamp's light), cut tight and touching one `edge` of a 320x240 image."""
+    ink = np.asarray(Image.fromarray(digit).resize((112, 112), Image.Resampling.BICUBIC)) / 255
+    rows, cols = np.nonzero(ink > 0.1)
+    ink = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    paper = 235 - slope * np.mgrid[0:240, 0:320][0].astype(float)
+    top = {"top": 0, "bottom": 240 - ink.shape[0], "left": 80, "right": 80}[edge]
+    left = {"top": 120, "bottom": 120, "left": 0, "right": 320 - ink.shape[1]}[edge]
+    paper[top : top + ink.shape[0], left : left + ink.shape[1]] -= contrast * ink
+    return Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8))
+
+
+def test_a_digit_touching_the_border_of_lit_paper_is_read(reader, mnist):
+    """Light's residue lies along the border, so there a group must rise above the paper's
+    plane by twice the plane's change; a digit that only touches the border with a stroke is
+    not asked (an independent check found pencil digits lost: the fitting window is twice
+    the digit, the light changed across it as much as the pencil's contrast). Measured: 9
+    of these 160 wrong; 18 when every group touching the border was asked, 14 before the
+    shading test."""
+    images, labels = [], []
+    for digit, label in zip(mnist.x_test[:10], mnist.y_test[:10]):
+        for slope in (0.2, 0.3):
+            for contrast in (40, 70):
+                for edge in ("top", "bottom", "left", "right"):
+                    images.append(png(touching_the_border(digit, slope, contrast, edge)))
+                    labels.append(str(label))
+    readings = reader.read_all(images)
+    wrong = [
+        (label, getattr(r, "number", "-")) for r, label in zip(readings, labels) if getattr(r, "number", "-") != label
+    ]
+    assert len(wrong) <= 12, wrong
+
+
 def test_a_dot_screen_is_no_digit(reader):
     """Thousands of even specks (a halftone, sensor noise) are all kept as components: the
     steps that compare them pairwise look only at the largest MAX_PARTS (it took 70 s)."""
