@@ -543,17 +543,9 @@ def _along_border(group: Component, shape: tuple[int, int]) -> bool:
     least ALONG_BORDER of its box's side on the border is ink (a digit that touches the border
     meets it with a stroke or two)."""
     left, top, right, bottom = group.box
-    sides = [
-        line
-        for line, on_border in (
-            (group.mask[0], top == 0),
-            (group.mask[-1], bottom == shape[0]),
-            (group.mask[:, 0], left == 0),
-            (group.mask[:, -1], right == shape[1]),
-        )
-        if on_border
-    ]
-    return any(line.mean() >= ALONG_BORDER for line in sides)
+    sides = group.mask[0], group.mask[-1], group.mask[:, 0], group.mask[:, -1]
+    on_border = top == 0, bottom == shape[0], left == 0, right == shape[1]
+    return any(touches and side.mean() >= ALONG_BORDER for side, touches in zip(sides, on_border))
 
 
 def shading(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
