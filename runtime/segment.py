@@ -95,8 +95,8 @@ TEXTURE_MARGIN = 2  # ... where a digit stands this many times what else darkens
 EDGE_STEP = 0.15  # paper levels either side of a group that differ this much: the group is an edge
 EDGE_INK = 0.9  # ... or one side this much "ink" (a desk, a shadow) and the other mostly paper
 RELIEF = 2  # along the border, a group must rise above the paper's plane this many times its change ...
-ALONG_BORDER = 0.5  # (a group lies along the border when this share of its box's side there is ink)
 NOISE_MARGIN = 6  # ... and anywhere this many times the grain (noise clumps: 3-5)
+ALONG_BORDER = 0.5  # a group lies along the border when this share of its box's side there is ink
 PLANE_SAMPLES = 400  # paper pixels enough to fit that plane
 
 
@@ -538,6 +538,14 @@ def on_an_edge(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
     return abs(quantile(papers[0], 0.5) - quantile(papers[1], 0.5)) > EDGE_STEP
 
 
+def _surroundings(group: Component) -> tuple[slice, slice]:
+    """Rows and columns of the group's box and a margin of half its size: where the paper
+    around it is looked at (slices end past the image's edge harmlessly)."""
+    left, top, right, bottom = group.box
+    reach = max(2, max(group.width, group.height) // 2)
+    return slice(max(0, top - reach), bottom + reach), slice(max(0, left - reach), right + reach)
+
+
 def _along_border(group: Component, shape: tuple[int, int]) -> bool:
     """Whether the group lies along the image's border, as the light's residue there does: at
     least ALONG_BORDER of its box's side on the border is ink (a digit that touches the border
@@ -558,12 +566,12 @@ def shading(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
     steeply lit paper, inside the image or touching its border with a stroke, rises no more
     than that paper changes: the plane is not asked there.)"""
     left, top, right, bottom = group.box
-    reach = max(2, max(group.width, group.height) // 2)
-    y0, x0 = max(0, top - reach), max(0, left - reach)
-    around = gray[y0 : bottom + reach, x0 : right + reach]
+    rows, cols = _surroundings(group)
+    y0, x0 = rows.start, cols.start
+    around = gray[rows, cols]
     # paper: no ink within a pixel (a stroke's soft fringe below the ink threshold is not paper);
     # where ink leaves too little of it (a tight crop, a grainy band), all but the group itself
-    inked = ink[y0 : bottom + reach, x0 : right + reach] > 0
+    inked = ink[rows, cols] > 0
     paper = ~extreme_filter(inked, 3, np.maximum)
     if np.count_nonzero(paper) < PLANE_SAMPLES // 10:
         inked[:] = False
@@ -648,9 +656,9 @@ def _standing_out(gray: np.ndarray, groups: list[Component]) -> list[Component]:
     kept = []
     for group in groups:
         left, top, right, bottom = group.box
-        reach = max(group.width, group.height) // 2
-        y0, x0 = max(0, top - reach), max(0, left - reach)
-        around = gray[y0 : bottom + reach, x0 : right + reach]
+        rows, cols = _surroundings(group)
+        y0, x0 = rows.start, cols.start
+        around = gray[rows, cols]
         is_paper = np.ones(around.shape, bool)
         is_paper[top - y0 : bottom - y0, left - x0 : right - x0] = ~group.mask
         strokes = gray[top:bottom, left:right][group.mask]
