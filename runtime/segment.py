@@ -35,7 +35,8 @@ beside it:
                "ink": the desk) on the other is a piece of a sheet's or a shadow's edge,
                not a 1 (`on_an_edge`, on the grey image the ink came from).
 10. shading    a group that rises above the plane of the paper around it by less than six
-               times the grain, or, lying along the border, by less than twice that plane's
+               times the grain (its deviation from that plane, or between neighbouring
+               pixels), or, lying along the border, by less than twice that plane's
                change across it, is clumped grain or residue of smooth light (a gradient
                the background step cut short at the border, a vignette's corner).
 
@@ -96,6 +97,7 @@ EDGE_STEP = 0.15  # paper levels either side of a group that differ this much: t
 EDGE_INK = 0.9  # ... or one side this much "ink" (a desk, a shadow) and the other mostly paper
 RELIEF = 2  # along the border, a group must rise above the paper's plane this many times its change ...
 NOISE_MARGIN = 6  # ... and anywhere this many times the grain (noise clumps: 3-5)
+CLUMPED = 3  # grain in clumps lies this many times its neighbours' difference off the plane (blur 1.2 px: 2.5)
 ALONG_BORDER = 0.5  # a group lies along the border when this share of its box's side there is ink
 PLANE_SAMPLES = 400  # paper pixels enough to fit that plane
 
@@ -591,7 +593,13 @@ def shading(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
     strokes_y, strokes_x = np.nonzero(group.mask)
     strokes_y, strokes_x = strokes_y + top - y0, strokes_x + left - x0
     rise = quantile(np.abs(around[strokes_y, strokes_x] - plane[0] - plane[1] * strokes_x - plane[2] * strokes_y), 0.9)
-    grain = quantile(np.abs(np.diff(around, axis=1))[beside], 0.5) * 1.4826 / 2**0.5  # a robust deviation
+    # robust deviations: of neighbours' differences, and from the plane, as grain in clumps (a
+    # blurred sensor's, a rough paper's) differs little between neighbours. The second is
+    # capped at CLUMPED times the first: a soft stroke's wide fringe (a blurred or upscaled
+    # digit's) passes for paper and lies far from the plane.
+    grain = quantile(np.abs(np.diff(around, axis=1))[beside], 0.5) * 1.4826 / 2**0.5
+    clumps = quantile(np.abs(around[ys, xs] - terms.T @ plane), 0.5) * 1.4826
+    grain = max(grain, min(clumps, CLUMPED * grain))
     least = max(NOISE_MARGIN * grain, 1 / 255)
     if _along_border(group, ink.shape):  # where the background step leaves the light's residue
         least = max(least, RELIEF * (abs(plane[1]) * around.shape[1] + abs(plane[2]) * around.shape[0]))
