@@ -59,7 +59,9 @@ ImageSource = str | Path | bytes | bytearray | memoryview | BinaryIO | Image.Ima
 MAX_PIXELS = 50_000_000  # about 8,000 x 6,000: larger than any phone photo
 WORK_SIDE = 256  # images are reduced to this longest side before the per-pixel steps
 DIGIT_SIDE = 20  # MNIST: the digit's longest side inside the 28x28 frame
-MIN_CONTRAST = 0.15  # ink must differ from the paper by this much of full scale
+MIN_CONTRAST = 0.15  # ink must differ from the paper by this much of full scale ...
+DIM_CONTRAST = 0.18  # ... or, when less, this much of the image's lightest level (a dim photo) ...
+MIN_INK = 0.07  # ... but never less than this (a black frame's noise, a dim JPEG's blocks)
 PEAK_PIXELS = 16  # the strongest ink is at least half of the 16th strongest pixel's (not a hot pixel's)
 SHEET_LEVEL, SHEET_SHARE = 0.25, 0.25  # grid cells this near the lightest, this many: a sheet of paper ...
 DESK_INK = 0.1  # ... when ink this much darker than the median (the desk) lies on it
@@ -227,16 +229,17 @@ def _stroke_width(mask: np.ndarray) -> float:
     return 2.0 * np.count_nonzero(mask) / max(perimeter, 1)
 
 
-def _ink_above(gray: np.ndarray, background: np.ndarray, floor: float = 0.0) -> np.ndarray:
+def _ink_above(gray: np.ndarray, background: np.ndarray, lightest: float, floor: float = 0.0) -> np.ndarray:
     """What rises above the background, stretched so the strongest ink is 1, paper texture
-    (below an Otsu threshold, and below `floor`) set to 0."""
+    (below an Otsu threshold, and below `floor`) set to 0. `lightest`: the image's lightest
+    level (a dim photo's paper is grey, and its ink as much darker in proportion)."""
     ink = np.maximum(gray - background, 0.0)  # at most 1: both lie in [0, 1]
     peak = quantile(ink, 0.999) if ink.size >= 1000 else float(ink.max())
     # a digit under 0.1 % of a big page (a phone photo's) leaves the quantile on paper: its
     # own few strongest pixels are the peak then
     strongest = min(PEAK_PIXELS, ink.size)
     peak = max(peak, 0.5 * float(np.partition(ink.ravel(), -strongest)[-strongest]))
-    if peak < MIN_CONTRAST:
+    if peak < max(min(MIN_CONTRAST, DIM_CONTRAST * lightest), MIN_INK):
         raise ImageError("no digit found")
     ink = np.minimum(ink / peak, 1.0)
     ink[ink < max(_otsu(ink), floor)] = 0.0
@@ -273,20 +276,21 @@ def ink_map(gray: np.ndarray, floor: float = 0.0) -> np.ndarray:
     scale = BACKGROUND_GRID / max(height, width)
     small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
     small = np.asarray(Image.fromarray(gray).resize(small_size, Image.Resampling.BOX), dtype=np.float32)
+    lightest = float(small.max())  # averaged over a cell: a glint or a hot pixel is not the paper
     if _dark_ink(gray, small):
         gray, small = 1.0 - gray, 1.0 - small
     coarse = np.asarray(
         Image.fromarray(_opening(small, BACKGROUND_WINDOW)).resize((width, height), Image.Resampling.BILINEAR),
         dtype=np.float32,
     )
-    ink = _ink_above(gray, coarse, floor)
+    ink = _ink_above(gray, coarse, lightest, floor)
     if scale >= 1:  # the coarse grid was full resolution already: nothing was blurred
         return ink
     # Second pass, at full resolution: an opening that keeps such edges sharp. Its window must be
     # wider than the strokes, or it takes a marker's strokes for background: a few times the
     # strokes' width measured on the first pass, and never under FINE_WINDOW of the image.
     window = round(max(FINE_WINDOW * max(height, width), STROKE_WINDOW * _stroke_width(ink > 0) + 2))
-    return _ink_above(gray, np.maximum(coarse, _opening(gray, window)), floor)
+    return _ink_above(gray, np.maximum(coarse, _opening(gray, window)), lightest, floor)
 
 
 def _bounds(profile: np.ndarray, total: float) -> tuple[int, int]:
