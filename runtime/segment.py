@@ -33,7 +33,9 @@ beside it:
                it as unreadable. Pinholes in a thick stroke are not loops.
 9. edges       a group with paper of one level on one side and another (or a band of
                "ink": the desk) on the other is a piece of a sheet's or a shadow's edge,
-               not a 1 (`on_an_edge`, on the grey image the ink came from).
+               not a 1 (`on_an_edge`, on the grey image the ink came from), unless its
+               strokes go beyond both levels: a pen's, on paper whose light changes across
+               it (a tight crop of lit paper), where the edge's residue lies between them.
 10. shading    a group that rises above the plane of the paper around it by less than six
                times the grain (its deviation from that plane, or between neighbouring
                pixels), or, lying along the border, by less than twice that plane's
@@ -524,7 +526,9 @@ def _cropped(group: Component, start: int, end: int) -> Component | None:
 def on_an_edge(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
     """A piece of the edge of a sheet on a desk or of a shadow, kept because it is as tall as a
     digit: beside it is one level on one side and another on the other (or a wide band of
-    "ink" on one side: the desk), where a stroke has the same paper on both sides."""
+    "ink" on one side: the desk), where a stroke has the same paper on both sides. The edge's
+    residue lies between the two levels; strokes beyond both by EDGE_STEP are a pen's, on
+    paper whose light changes across them (a tight crop of lit paper)."""
     left, top, right, bottom = group.box
     if left == 0 or right == ink.shape[1]:
         return False  # at the image's border: nothing to compare
@@ -537,7 +541,10 @@ def on_an_edge(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
     papers = [gray[top:bottom, c][~side] for c, side in zip(columns, inked)]  # paper only: not a neighbour's ink
     if min(papers[0].size, papers[1].size) < reach:
         return False
-    return abs(quantile(papers[0], 0.5) - quantile(papers[1], 0.5)) > EDGE_STEP
+    low, high = sorted(quantile(paper, 0.5) for paper in papers)
+    strokes = gray[top:bottom, left:right][group.mask]
+    beyond = max(low - quantile(strokes, 0.1), quantile(strokes, 0.9) - high)  # dark ink, or light
+    return high - low > EDGE_STEP and beyond < EDGE_STEP
 
 
 def _surroundings(group: Component) -> tuple[slice, slice]:

@@ -515,3 +515,29 @@ def test_a_dim_photo_is_read_and_a_black_one_is_blank(reader, mnist):
     black = np.clip(rng.normal(6, 3, (120, 160)), 0, 255).astype(np.uint8)
     with pytest.raises(ImageError, match="no digit found"):
         reader.read_number(Image.fromarray(black))
+
+
+def tight_on_lit_paper(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """A digit cropped tight (0-4 px of paper around it) from a photo whose light changes by
+    50-80 levels across the crop, in any direction."""
+    rows, cols = np.nonzero(digit > 30)
+    tight = digit[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    height = int(rng.integers(28, 120))
+    width = max(2, round(tight.shape[1] * height / tight.shape[0]))
+    strokes = np.asarray(Image.fromarray(tight).resize((width, height), Image.Resampling.BICUBIC), np.float32) / 255
+    margin = int(rng.integers(0, 5))
+    y, x = np.mgrid[0 : height + 2 * margin, 0 : width + 2 * margin]
+    angle = rng.uniform(0, 2 * np.pi)
+    across = np.cos(angle) * x / x.shape[1] + np.sin(angle) * y / y.shape[0]
+    page = 230 - rng.uniform(50, 80) * (across - across.min()) / np.ptp(across)
+    page[margin : margin + height, margin : margin + width] -= rng.uniform(60, 150) * strokes
+    return Image.fromarray(np.clip(page + rng.normal(0, 2, page.shape), 0, 255).astype(np.uint8))
+
+
+def test_a_tight_crop_of_a_digit_on_lit_paper_is_read(reader, mnist):
+    """The paper either side of such a crop differs as a sheet's edge does (`on_an_edge`), but
+    the strokes are darker than both sides, where the residue of an edge lies between them.
+    Measured: 57 of these 60 read; 44 when the two sides' levels alone decided."""
+    rng = np.random.default_rng(6)
+    readings = reader.read_all([tight_on_lit_paper(image, rng) for image in mnist.x_test[700:760]])
+    assert share_read(readings, mnist.y_test[700:760]) >= 0.9, [getattr(r, "number", r) for r in readings]
