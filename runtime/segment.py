@@ -10,8 +10,9 @@ beside it:
                among many specks of one size (noise), only what stands out is kept.
 2. reference   the digit height: the heaviest component that does not touch the border,
                is digit-sized, not much wider than a pair of digits, does not enclose
-               others (all of them when every component touches the border: a tight crop)
-               and is no blot (ink filling its box without a loop: spilled, not written).
+               others (all of them when every component touches the border: a tight crop),
+               is no blot (ink filling its box without a loop: spilled, not written) and
+               holds no five lines across the image (a dark-ruled page taken for ink).
 3. lines       a component wider or taller than a digit, one enclosing others or a
                hollow box (a frame) loses its straight lines (runs longer than any digit
                stroke, rows or columns almost full of ink: underlines, ruled lines,
@@ -73,6 +74,7 @@ LINE_WIDE = 1.6  # reference heights: a component this wide may hold a line (an 
 FRAME_FILL, FRAME_HOLLOW = 0.9, 0.5  # outermost rows and columns this full, the whole at most this: a frame ...
 FRAME_SIDE = 0.8  # ... whose sides, runs this long for its width (height), are lines however short
 LINE_FILL = 0.7  # a row (column) of such a component this full of ink is a line
+RULED = 5  # lines across the image in one part: a ruled page, not a digit (the reference digit's choice)
 FLAT = 0.15  # reference heights: a part no taller than this and wider than it is tall ...
 FLAT_LINE = 1.0  # ... is a line (or a faint line's fragment) when such parts side by side span this many
 BORDER_SIZE = (0.6, 1.3)  # heights, in reference heights, of a digit that touches the border
@@ -290,6 +292,17 @@ def _touches_border(part: Component, shape: tuple[int, int]) -> bool:
     return left == 0 or top == 0 or right == shape[1] or bottom == shape[0]
 
 
+def _ruled(part: Component, shape: tuple[int, int]) -> bool:
+    """Whether the part holds RULED or more separate lines across the image (rows, or columns,
+    LINE_FILL full of ink): a ruled or squared page taken for ink with its light's residue.
+    A digit has at most three (a bold 3's bars, cropped tight)."""
+    lines = 0
+    for fill, across in ((part.mask.sum(axis=1), shape[1]), (part.mask.sum(axis=0), shape[0])):
+        full = np.concatenate([[False], fill >= LINE_FILL * across])
+        lines += np.count_nonzero(full[1:] & ~full[:-1])
+    return lines >= RULED
+
+
 def _merged(a: Component, b: Component) -> Component:
     left, top = min(a.box[0], b.box[0]), min(a.box[1], b.box[1])
     right, bottom = max(a.box[2], b.box[2]), max(a.box[3], b.box[3])
@@ -376,6 +389,7 @@ def find_components(
         if not _touches_border(p, ink.shape) and p.width <= WIDE * p.height and max(p.width, p.height) >= smallest
     ]
     candidates = [p for p in inner or parts if not any(_encloses(p, q) for q in parts)] or parts
+    candidates = [p for p in candidates if not _ruled(p, ink.shape)] or candidates
     # heaviest first; a blot is heavier than any digit beside it, and off the digits' line
     candidates.sort(key=lambda p: float(p.ink(ink).sum()), reverse=True)
     anchor = next((p for p in candidates if not p.blot()), candidates[0])

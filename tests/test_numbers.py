@@ -9,6 +9,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from tegaki.runtime import DigitReader, ImageError, Reading, reading_record, segment
+from tegaki.train.realistic_numbers import _paper as realistic_paper
 from tegaki.train.realistic_numbers import hard_pages, numbers, page, photo, shadow
 
 from commands import run_command
@@ -541,3 +542,22 @@ def test_a_tight_crop_of_a_digit_on_lit_paper_is_read(reader, mnist):
     rng = np.random.default_rng(6)
     readings = reader.read_all([tight_on_lit_paper(image, rng) for image in mnist.x_test[700:760]])
     assert share_read(readings, mnist.y_test[700:760]) >= 0.9, [getattr(r, "number", r) for r in readings]
+
+
+def test_a_blank_page_ruled_in_dark_lines_is_no_digit(reader):
+    """With its light's residue, the lines of a dark-ruled page join into one part that spans
+    the page; chosen as the reference digit, it made every line fragment digit-sized (2 of
+    these 32 read a digit). A part holding five lines or more across the image is not chosen."""
+    readable = []
+    for seed in range(8):
+        for spacing in (15, 25, 40, 60):
+            rng = np.random.default_rng(seed)
+            sheet = realistic_paper(1500, 2000, rng, level=0.82, lighting=0.2, vignette=rng.uniform(0, 0.3))
+            lines = np.zeros((1500, 2000), np.float32)
+            lines[::spacing] = 1
+            lines[:, 150:153] = 1  # the margin
+            pixels = np.round(np.clip(sheet * (1 - rng.uniform(0.45, 0.8) * lines), 0, 1) * 255).astype(np.uint8)
+            result = reader.read_all([Image.fromarray(pixels)])[0]
+            if isinstance(result, Reading) and any(d.readable for d in result.digits):
+                readable.append((seed, spacing, result.number))
+    assert not readable, readable
