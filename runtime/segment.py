@@ -611,16 +611,18 @@ def shading(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
         plane = np.linalg.solve(terms @ terms.T, terms @ around[ys, xs])
     except np.linalg.LinAlgError:  # the paper on one row or column: no plane
         return False
+
+    def off_plane(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return np.abs(around[y, x] - plane[0] - plane[1] * x - plane[2] * y)
+
     strokes_y, strokes_x = np.nonzero(group.mask)
-    strokes_y, strokes_x = strokes_y + top - y0, strokes_x + left - x0
-    rise = quantile(np.abs(around[strokes_y, strokes_x] - plane[0] - plane[1] * strokes_x - plane[2] * strokes_y), 0.9)
+    rise = quantile(off_plane(strokes_y + top - y0, strokes_x + left - x0), 0.9)
     # robust deviations: of neighbours' differences, and from the plane, as grain in clumps (a
     # blurred sensor's, a rough paper's) differs little between neighbours. The second is
     # capped at CLUMPED times the first: a soft stroke's wide fringe (a blurred or upscaled
     # digit's) passes for paper and lies far from the plane.
     grain = quantile(np.abs(np.diff(around, axis=1))[beside], 0.5) * 1.4826 / 2**0.5
-    clumps = quantile(np.abs(around[ys, xs] - terms.T @ plane), 0.5) * 1.4826
-    grain = max(grain, min(clumps, CLUMPED * grain))
+    grain = max(grain, min(quantile(off_plane(ys, xs), 0.5) * 1.4826, CLUMPED * grain))
     least = max(NOISE_MARGIN * grain, 1 / 255)
     if _along_border(group, ink.shape):  # where the background step leaves the light's residue
         least = max(least, RELIEF * (abs(plane[1]) * around.shape[1] + abs(plane[2]) * around.shape[0]))
