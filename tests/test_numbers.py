@@ -497,10 +497,10 @@ def dim(digit: np.ndarray, rng: np.random.Generator, brightness: float) -> Image
     height, width = rng.integers(80, 240, 2)
     side = int(rng.integers(30, min(height, width) - 5))
     strokes = np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BICUBIC), np.float32) / 255
-    page = 255 * brightness * np.linspace(0.9, 1.1, width)[None, :].repeat(height, axis=0)
+    sheet = 255 * brightness * np.linspace(0.9, 1.1, width)[None, :].repeat(height, axis=0)
     y, x = rng.integers(0, height - side), rng.integers(0, width - side)
-    page[y : y + side, x : x + side] *= 1 - rng.uniform(0.25, 0.4) * strokes
-    return Image.fromarray(np.clip(page + rng.normal(0, 1.5, page.shape), 0, 255).astype(np.uint8))
+    sheet[y : y + side, x : x + side] *= 1 - rng.uniform(0.25, 0.4) * strokes
+    return Image.fromarray(np.clip(sheet + rng.normal(0, 1.5, sheet.shape), 0, 255).astype(np.uint8))
 
 
 def test_a_dim_photo_is_read_and_a_black_one_is_blank(reader, mnist):
@@ -530,9 +530,9 @@ def tight_on_lit_paper(digit: np.ndarray, rng: np.random.Generator) -> Image.Ima
     y, x = np.mgrid[0 : height + 2 * margin, 0 : width + 2 * margin]
     angle = rng.uniform(0, 2 * np.pi)
     across = np.cos(angle) * x / x.shape[1] + np.sin(angle) * y / y.shape[0]
-    page = 230 - rng.uniform(50, 80) * (across - across.min()) / np.ptp(across)
-    page[margin : margin + height, margin : margin + width] -= rng.uniform(60, 150) * strokes
-    return Image.fromarray(np.clip(page + rng.normal(0, 2, page.shape), 0, 255).astype(np.uint8))
+    sheet = 230 - rng.uniform(50, 80) * (across - across.min()) / np.ptp(across)
+    sheet[margin : margin + height, margin : margin + width] -= rng.uniform(60, 150) * strokes
+    return Image.fromarray(np.clip(sheet + rng.normal(0, 2, sheet.shape), 0, 255).astype(np.uint8))
 
 
 def test_a_tight_crop_of_a_digit_on_lit_paper_is_read(reader, mnist):
