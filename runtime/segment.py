@@ -556,9 +556,10 @@ def on_an_edge(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
     if min(papers[0].size, papers[1].size) < reach:
         return False
     low, high = sorted(quantile(paper, 0.5) for paper in papers)
+    if high - low <= EDGE_STEP:
+        return False  # the same paper on both sides (the usual case: the strokes need no look)
     strokes = gray[top:bottom, left:right][group.mask]
-    beyond = max(low - quantile(strokes, 0.1), quantile(strokes, 0.9) - high)  # dark ink, or light
-    return high - low > EDGE_STEP and beyond < EDGE_STEP
+    return max(low - quantile(strokes, 0.1), quantile(strokes, 0.9) - high) < EDGE_STEP  # dark ink, or light
 
 
 def _surroundings(group: Component) -> tuple[slice, slice]:
