@@ -56,6 +56,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
+from tegaki.runtime.connected import label, runs
 from tegaki.runtime.errors import ImageError
 from tegaki.runtime.preprocessing import WORK_SIDE, extreme_filter, ink_map, quantile, to_grayscale, working_image
 
@@ -148,57 +149,6 @@ class Component:
         return self.pieces if self.pieces is not None else label(self.mask)[1]
 
 
-def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Horizontal runs of True: row, first column, column after the last; in row-major order."""
-    stride = mask.shape[1] + 2
-    padded = np.zeros((mask.shape[0], stride), np.int8)
-    padded[:, 1:-1] = mask
-    # every row starts and ends with a 0, so along the whole image starts and ends alternate
-    steps = np.flatnonzero(np.diff(padded.ravel())) + 1
-    rows, starts = np.divmod(steps[0::2], stride)
-    return rows, starts - 1, steps[1::2] - rows * stride - 1
-
-
-def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """8-connected components of a bool mask: int32 labels (0 = background, 1..n) and n."""
-    height, width = mask.shape
-    rows, starts, ends = _runs(mask)
-    count = len(rows)
-    if count == 0:
-        return np.zeros(mask.shape, np.int32), 0
-    # Runs in consecutive rows touch (8-connectivity) when their column spans overlap or meet
-    # diagonally; rows are laid end to end on one axis so one searchsorted finds them all.
-    stride = width + 2
-    first = np.searchsorted(rows * stride + ends, (rows + 1) * stride + starts, side="left")
-    last = np.searchsorted(rows * stride + starts, (rows + 1) * stride + ends, side="right")
-    counts = np.maximum(last - first, 0)
-    a = np.repeat(np.arange(count), counts)
-    b = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(first, counts)
-    parent = list(range(count))  # union-find in plain Python: a digit has tens of runs, a page hundreds
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in zip(a.tolist(), b.tolist()):
-        ri, rj = root(i), root(j)
-        if ri != rj:
-            parent[max(ri, rj)] = min(ri, rj)
-    parent = np.array([root(i) for i in range(count)])
-    roots = parent == np.arange(count)
-    components = int(roots.sum())
-    if components == 1:  # most one-digit images: no runs to paint
-        return mask.astype(np.int32), 1
-    run_labels = np.cumsum(roots)[parent]  # 1..n, numbered in order of each component's first run
-    # paint the runs: +label at each start, -label after each end (runs never share either), summed along the row
-    paint = np.zeros((height, width + 1), np.int32)
-    paint[rows, starts] = run_labels
-    paint[rows, ends] = -run_labels
-    return np.cumsum(paint, axis=1)[:, :width], components
-
-
 # Gray's bit quads: each 2x2 window's pattern (1 a + 2 b + 4 c + 8 d for a b / c d) weighed so that
 # the sum over the image is 4 x the 8-connected Euler number: +1 one pixel, -1 three, -2 a diagonal pair
 _QUAD_WEIGHTS = np.zeros(16, np.int64)
@@ -227,7 +177,7 @@ def _without_lines(mask: np.ndarray, longest_h: float, longest_v: float) -> np.n
     ink spans most of the mask's width (height) even where a faint line broke into pieces."""
     kept = mask.copy()
     for view, longest in ((kept, longest_h), (kept.T, longest_v)):
-        rows, starts, ends = _runs(view)
+        rows, starts, ends = runs(view)
         for row, start, end in zip(*(arr[ends - starts > longest] for arr in (rows, starts, ends))):
             view[row, start:end] = False
         if view.shape[1] > longest:

@@ -102,7 +102,7 @@ def test_ink_pressure_varies_contrast_and_stretches_the_strongest_ink_to_one(dig
 
 
 def test_centre_line_is_one_pixel_wide_and_keeps_each_digit_whole(mnist):
-    from tegaki.runtime.segment import label
+    from tegaki.runtime.connected import label
     from tegaki.train.strokes import skeleton
 
     masks = mnist.x_train[:64] > 127
