@@ -18,13 +18,18 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
                a median nearer the light end than the dark end means dark ink on paper
                (however dim the photo): invert. So does a sheet on a darker desk that
                fills less than half the photo: a large light region with the darkest
-               pixels, the ink, on it.
+               pixels, the ink, on it; and light paper around the image's border, which
+               frames a fat marker's digit cropped tight (its ink is most of the image).
 4. background  uneven lighting and paper tint are estimated as a smooth surface (a grey
                opening at low resolution, wider than any stroke) and subtracted; what is
                left below an Otsu threshold is paper texture and set to black; strokes
                are stretched so the darkest ink becomes full white, like MNIST's. A
                second opening at full resolution, its window a few stroke widths,
                keeps the sharp edge of a shadow or of a sheet on a desk out of the ink.
+               A marker's stroke wider than a window is background to it, its outline
+               ink: what the outline encloses, as dark as the pen, is ink (and the
+               coarse window is widened to the strokes). Where the ink fills the image,
+               the background is the plane through the paper along its border.
 5. find        the digits among the ink: connected components, with lines, frames,
                specks and the residue of desks, shadows and vignettes set aside, broken
                digits merged and touching ones cut (tegaki.runtime.segment; the
@@ -44,6 +49,7 @@ ImageError (never another type), so a caller handling many images loses only the
 
 import contextlib
 import io
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -51,6 +57,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from tegaki.runtime.connected import label
 from tegaki.runtime.contract import IMAGE_SIZE
 from tegaki.runtime.errors import ImageError, TegakiError, reason
 
@@ -65,10 +72,14 @@ MIN_INK = 0.07  # ... but never less than this (a black frame's noise, a dim JPE
 PEAK_PIXELS = 16  # the strongest ink is at least half of the 16th strongest pixel's (not a hot pixel's)
 SHEET_LEVEL, SHEET_SHARE = 0.25, 0.25  # grid cells this near the lightest, this many: a sheet of paper ...
 DESK_INK = 0.1  # ... when ink this much darker than the median (the desk) lies on it
+FRAMED = 0.75  # share of the border's pixels on the light side: paper around dark ink that fills the image
 BACKGROUND_GRID = 32  # the background is estimated on an image this many pixels across
 BACKGROUND_WINDOW = 11  # opening window on that grid: wider than strokes, narrower than light changes
 FINE_WINDOW = 0.125  # of the image's longest side: the least window of the full-resolution opening ...
 STROKE_WINDOW = 3.0  # ... and this many stroke widths, so that no stroke fits inside (a marker's either)
+WIDE_STROKE_LEVEL = 0.1  # a region is as strong as the pen when as light as the strongest ink's 10th percentile ...
+WIDE_STROKE_RIM = 0.5  # ... and this share of the pixels around it is ink (a stroke's outline) ...
+WIDE_STROKE_AREA = 0.004  # ... and it covers this share of the longest side squared (grain's specks: under 0.001)
 TRIM = 0.002  # fraction of ink mass ignored at each edge of the bounding box
 THIN_STROKE = 1.2  # frame pixels: strokes thinner than this (MNIST's thinnest 1%) are widened ...
 MIN_STROKE = 2.2  # ... to about this (near MNIST's median)
@@ -246,6 +257,32 @@ def _ink_above(gray: np.ndarray, background: np.ndarray, lightest: float, floor:
     return ink
 
 
+def _border(image: np.ndarray) -> np.ndarray:
+    return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+
+
+def _paper_frames_ink(gray: np.ndarray) -> bool:
+    """Whether dark ink fills most of the image and light paper frames it: a bold marker's
+    digit cropped tight (a light digit's strokes meet the border at a few points at most)."""
+    darkest, median, lightest = gray.min(), quantile(gray, 0.5), gray.max()
+    if lightest - median < median - darkest:
+        return False  # the paper is most of the image
+    middle = (lightest + darkest) / 2
+    return np.mean(_border(gray) > middle) >= FRAMED and np.mean(gray > middle) >= SHEET_SHARE
+
+
+def _border_plane(gray: np.ndarray) -> np.ndarray:
+    """The plane through the paper along the image's border (`gray` with light ink): where the
+    ink fills most of the image, the light on the paper seen around it."""
+    height, width = gray.shape
+    rows, cols = np.indices(gray.shape)
+    values, y, x = _border(gray), _border(rows), _border(cols)
+    paper = values < (gray.min() + gray.max()) / 2
+    design = np.column_stack([np.ones(np.count_nonzero(paper)), y[paper], x[paper]])
+    a, b, c = np.linalg.lstsq(design, values[paper], rcond=None)[0]
+    return (a + b * rows + c * cols).astype(np.float32)
+
+
 def _dark_ink(gray: np.ndarray, small: np.ndarray) -> bool:
     """Step 3: whether the ink is darker than the paper (`small`: `gray` on the coarse grid)."""
     # extremes, not percentiles: a thin digit on a big page can be under 1% of the pixels
@@ -277,20 +314,66 @@ def ink_map(gray: np.ndarray, floor: float = 0.0) -> np.ndarray:
     small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
     small = np.asarray(Image.fromarray(gray).resize(small_size, Image.Resampling.BOX), dtype=np.float32)
     lightest = float(small.max())  # averaged over a cell: a glint or a hot pixel is not the paper
-    if _dark_ink(gray, small):
+    framed = _paper_frames_ink(gray)
+    if framed or _dark_ink(gray, small):
         gray, small = 1.0 - gray, 1.0 - small
-    coarse = np.asarray(
-        Image.fromarray(_opening(small, BACKGROUND_WINDOW)).resize((width, height), Image.Resampling.BILINEAR),
-        dtype=np.float32,
-    )
+
+    def background(window: int) -> np.ndarray:
+        opened = Image.fromarray(_opening(small, window))
+        return np.asarray(opened.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
+
+    coarse = background(BACKGROUND_WINDOW)
+    if framed:
+        # no window fits between strokes that fill the image: the paper around them shows the light
+        ink = _ink_above(gray, np.minimum(coarse, _border_plane(gray)), lightest, floor)
+        _fill_wide_strokes(gray, ink)
+        return ink
     ink = _ink_above(gray, coarse, lightest, floor)
+    if _fill_wide_strokes(gray, ink):
+        # a bold marker's strokes, wider than the coarse window: it lifted the background into
+        # them and left their outline; widen it to a few stroke widths (the grey patches go too)
+        cells = math.ceil((STROKE_WINDOW * _stroke_width(ink > 0) + 2) * min(scale, 1.0))
+        if cells > BACKGROUND_WINDOW:
+            coarse = background(min(cells, max(small.shape)))
+            ink = _ink_above(gray, coarse, lightest, floor)
+            _fill_wide_strokes(gray, ink)
     if scale >= 1:  # the coarse grid was full resolution already: nothing was blurred
         return ink
     # Second pass, at full resolution: an opening that keeps such edges sharp. Its window must be
     # wider than the strokes, or it takes a marker's strokes for background: a few times the
     # strokes' width measured on the first pass, and never under FINE_WINDOW of the image.
     window = round(max(FINE_WINDOW * max(height, width), STROKE_WINDOW * _stroke_width(ink > 0) + 2))
-    return _ink_above(gray, np.maximum(coarse, _opening(gray, window)), lightest, floor)
+    ink = _ink_above(gray, np.maximum(coarse, _opening(gray, window)), lightest, floor)
+    _fill_wide_strokes(gray, ink)
+    return ink
+
+
+def _fill_wide_strokes(gray: np.ndarray, ink: np.ndarray) -> bool:
+    """Set to full strength, in place, the inside of strokes wider than the background's window:
+    a marker's stroke, or a loop it filled in, is taken for background there and only its
+    outline is left. What is as strong as the pen's ink in `gray` (ink light) and enclosed by
+    that outline (no path to the image's border, mostly ink around it, not a speck) is ink; a
+    darker patch of paper is lighter than the pen or reaches the border (a vignette's corner,
+    a desk), and grain's dark specks are small.
+    Whether anything was filled."""
+    strong = ink >= 0.5
+    if not strong.any():
+        return False
+    candidates = ~strong & (gray >= quantile(gray[strong], WIDE_STROKE_LEVEL))
+    if not candidates.any():
+        return False
+    labels, count = label(candidates)
+    # the pixels around each candidate region: not candidates, next to one (its label)
+    beside = np.where(candidates, 0, extreme_filter(labels, 3, np.maximum))
+    around = np.bincount(beside.ravel(), minlength=count + 1)
+    inked = np.bincount(beside.ravel(), weights=(ink > 0).ravel(), minlength=count + 1)
+    # grain leaves dark specks between its clumps, a few pixels each; a stroke's inside is large
+    large = np.bincount(labels.ravel(), minlength=count + 1) >= WIDE_STROKE_AREA * max(ink.shape) ** 2
+    enclosed = large & (inked >= WIDE_STROKE_RIM * np.maximum(around, 1))
+    enclosed[np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))] = False
+    enclosed[0] = False
+    ink[enclosed[labels]] = 1.0
+    return bool(enclosed.any())
 
 
 def _bounds(profile: np.ndarray, total: float) -> tuple[int, int]:

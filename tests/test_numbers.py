@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from tegaki.runtime import DigitReader, ImageError, Reading, reading_record, segment
+from tegaki.runtime import DigitReader, ImageError, Reading, preprocessing, reading_record, segment
 from tegaki.train.realistic_numbers import _paper as realistic_paper
-from tegaki.train.realistic_numbers import hard_pages, numbers, page, photo, shadow
+from tegaki.train.realistic_numbers import hard_pages, marker_row, numbers, page, photo, shadow
 
 from commands import run_command
 
@@ -561,3 +561,36 @@ def test_a_blank_page_ruled_in_dark_lines_is_no_digit(reader):
             if isinstance(result, Reading) and any(d.readable for d in result.digits):
                 readable.append((seed, spacing, result.number))
     assert not readable, readable
+
+
+def test_a_bold_marker_digit_cropped_tight_is_read(reader, mnist):
+    """A fat marker's digit cropped with a few pixels of paper is most of the image: its median
+    is ink, so the polarity step took it for light ink on dark paper, and no window of the
+    background step fits between its strokes. Paper framing the image now means dark ink, and
+    the light on it is the plane through that frame. Measured: 43 of these 60 read right; 20
+    before (most "no digit found"); the rest are marked unreadable, a few misread."""
+    rng = np.random.default_rng(8)
+    images = [
+        marker_row([image], int(rng.choice([50, 100, 180])), 5, 0, int(rng.integers(2, 12)))
+        for image in mnist.x_test[800:860]
+    ]
+    readings = reader.read_all(images)
+    assert share_read(readings, mnist.y_test[800:860]) >= 0.6, [getattr(r, "number", r) for r in readings]
+
+
+def test_the_inside_of_a_wide_stroke_is_ink(reader, mnist, monkeypatch):
+    """A marker's stroke, or a loop it filled in, wider than the background step's window was
+    taken for paper there: only its outline was left (a 9's filled loop a ring, a 6 its top
+    stroke). What the outline encloses, as dark as the pen, is ink. Measured on these 120 bold
+    digits with paper around them: 94 read right, 87 with the filling switched off."""
+    rng = np.random.default_rng(10)
+    images = []
+    for image in mnist.x_test[1000:1120]:
+        wide = np.asarray(Image.fromarray(image).filter(ImageFilter.MaxFilter(5)))
+        side = int(rng.choice([112, 200]))
+        big = np.asarray(Image.fromarray(255 - wide).resize((side, side), Image.Resampling.BICUBIC))
+        images.append(Image.fromarray(np.pad(big, int(rng.integers(5, 40)), constant_values=255)))
+    filled = share_read(reader.read_all(images), mnist.y_test[1000:1120])
+    monkeypatch.setattr(preprocessing, "_fill_wide_strokes", lambda gray, ink: False)
+    outlined = share_read(reader.read_all(images), mnist.y_test[1000:1120])
+    assert filled >= 0.75 and filled >= outlined + 4 / 120, (filled, outlined)

@@ -9,7 +9,10 @@ this module makes (each a real PNG or JPEG file with its true reading):
   of a big photo's side);
 - numbers of 2 to 8 digits: MNIST test digits written in a row with a writer's spacing,
   baseline jitter, size variation and slant, some neighbours touching; some with an
-  underline, a box around the field, ruled lines or a speck.
+  underline, a box around the field, ruled lines or a speck;
+- numbers in a fat marker (a house number, a label, a box on a shelf): 2 to 5 digits whose
+  strokes are two to three times MNIST's, half of them written close enough to touch, cropped
+  with little paper around them.
 
 The caller picks the digits: MNIST test digits for figures (nothing the model was trained
 on), training digits for tuning the reader's thresholds (benchmarks/number_reader.py
@@ -20,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from tegaki.train.realistic import _encode, _scaled
 
@@ -309,4 +312,46 @@ def numbers(
         suffix, data = number([images[i] for i in chosen], rng, clutter)
         label = "".join(str(int(labels[i])) for i in chosen)
         made.append(RealisticNumber(f"number-{index:04d}.{suffix}", data, label, clutter))
+    return made
+
+
+def marker_digit(digit: np.ndarray, height: int, pen: int) -> np.ndarray:
+    """A digit in a fat marker: MNIST's strokes widened by a `pen`-pixel square (its 2-3 px
+    become 4-7), cropped to the ink and scaled to `height` px; ink strength in [0, 1]."""
+    wide = np.asarray(Image.fromarray(digit).filter(ImageFilter.MaxFilter(pen)))
+    tight = Image.fromarray(_tight(wide))
+    width = max(2, round(tight.width * height / tight.height))
+    return np.asarray(tight.resize((width, height), Image.Resampling.BICUBIC), np.float32).clip(0, 255) / 255
+
+
+def marker_row(digits: list[np.ndarray], height: int, pen: int, gap: int, margin: int) -> Image.Image:
+    """Marker digits written in a row on light paper, `gap` px apart (negative: they touch),
+    `margin` px of paper around them."""
+    strokes = [marker_digit(digit, height, pen) for digit in digits]
+    sheet = np.full((height + 2 * margin, sum(s.shape[1] + gap for s in strokes) - gap + 2 * margin), 235.0)
+    x = margin
+    for ink in strokes:
+        area = sheet[margin : margin + height, x : x + ink.shape[1]]
+        area[:] = area * (1 - ink) + 25 * ink
+        x += ink.shape[1] + gap
+    return Image.fromarray(sheet.astype(np.uint8))
+
+
+def marker_numbers(images: np.ndarray, labels: np.ndarray, count: int = 300, seed: int = 0) -> list[RealisticNumber]:
+    """`count` numbers of 2-5 digits in a fat marker (pen 3 or 5), every other one touching."""
+    rng = np.random.default_rng(seed)
+    made = []
+    for index in range(count):
+        chosen = rng.choice(len(images), size=int(rng.integers(2, 6)), replace=False)
+        touching = index % 2 == 1
+        image = marker_row(
+            [images[i] for i in chosen],
+            int(rng.integers(30, 100)),
+            int(rng.choice([3, 5])),
+            -int(rng.integers(1, 4)) if touching else int(rng.integers(4, 12)),
+            int(rng.integers(3, 40)),
+        )
+        label = "".join(str(int(labels[i])) for i in chosen)
+        kind = "marker-touching" if touching else "marker-apart"
+        made.append(RealisticNumber(f"{kind}-{index:04d}.png", _encode(image, "PNG"), label))
     return made
