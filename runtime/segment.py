@@ -16,12 +16,9 @@ beside it:
 3. lines       a component wider or taller than a digit, one enclosing others or a
                hollow box (a frame) loses its straight lines (runs longer than any digit
                stroke, rows or columns almost full of ink: underlines, ruled lines,
-               frames) and is split up again; unless only shreds are left: a fat
-               marker's digits touching in a row, whose tops fill whole rows.
+               frames) and is split up again.
 4. reject      what touches the image border and is not digit-sized (the paper's edge on
-               a desk, a shadow's edge, vignette corners); long thin lines left over;
-               what is wider than a pair of digits, unless it is a digit tall, inside
-               the image and in solid ink (a row of touching digits, cut in step 7).
+               a desk, a shadow's edge, vignette corners); long thin lines left over.
 5. merge       parts of one digit (a 5's cap, a 4 in two strokes, a faint joint): parts
                mostly above one another, and small parts close beside a digit; a small
                round dot is a speck, never a part.
@@ -72,8 +69,6 @@ LINE_OVERLAP = 0.5  # of its height: a digit shares at least this many rows with
 MIN_SIDE, MIN_SIDE_SHARE = 6, 0.03  # pixels, share of the image's longest side: smaller is a speck
 WIDE = 2.2  # a component wider than this many reference heights is more than a pair of digits
 TALL = 1.5  # ... taller than this many is not a digit
-RUN = 8  # ... unless it is a digit tall: touching digits (a bold marker's), up to this many heights wide ...
-RUN_INK = 0.7  # ... whose median ink is this strong (digits in a number: 5th percentile 0.72; a smudge 0.6)
 LONG_RUN_H = 1.6  # a horizontal run longer than this many reference heights is a ruled line or frame
 LONG_RUN_V = 1.3  # ... a vertical one
 LINE_WIDE = 1.6  # reference heights: a component this wide may hold a line (an underline under two digits)
@@ -258,18 +253,6 @@ def _ruled(part: Component, shape: tuple[int, int]) -> bool:
     return lines >= RULED
 
 
-def _a_run(part: Component, reference: float, ink: np.ndarray) -> bool:
-    """Digits touching in a row (a bold marker's): a digit tall, up to RUN digits wide, inside
-    the image (a band of light's residue or a desk's edge reaches its border) and in a pen's
-    solid ink (a smudge's or a vignette's residue is graded)."""
-    return (
-        SPLIT_HEIGHT * reference <= part.height <= TALL * reference
-        and part.width <= RUN * reference
-        and not _touches_border(part, ink.shape)
-        and quantile(part.ink(ink)[part.mask], 0.5) >= RUN_INK
-    )
-
-
 def _merged(a: Component, b: Component) -> Component:
     left, top = min(a.box[0], b.box[0]), min(a.box[1], b.box[1])
     right, bottom = max(a.box[2], b.box[2]), max(a.box[3], b.box[3])
@@ -376,21 +359,15 @@ def find_components(
                 longest_h, longest_v = min(longest_h, FRAME_SIDE * part.width), min(longest_v, FRAME_SIDE * part.height)
             stripped = _without_lines(part.mask, longest_h, longest_v)
             sub_labels, sub_count = label(stripped)
-            pieces = [
+            kept += [
                 _shifted(p, part.box[0], part.box[1])
                 for p in _components(sub_labels, sub_count)
                 if p.mask.sum() >= SPECK_AREA * largest
             ]
-            if framed or any(p.height >= SPLIT_HEIGHT * reference for p in pieces) or not _a_run(part, reference, ink):
-                kept += pieces
-            else:  # only shreds left: the rows were a bold run's tops and bottoms, not lines
-                kept.append(part)
         else:
             kept.append(part)
     parts = [
-        p
-        for p in _without_flat_lines(kept, reference)
-        if (p.width <= WIDE * reference or _a_run(p, reference, ink)) and p.height <= TALL * reference
+        p for p in _without_flat_lines(kept, reference) if p.width <= WIDE * reference and p.height <= TALL * reference
     ]
     # step 4: merge the parts of one digit, left to right; a dot is a speck, not a part of one
     parts = sorted((p for p in parts if not _dot(p, reference)), key=lambda p: p.box[0])
