@@ -72,14 +72,16 @@ MIN_INK = 0.07  # ... but never less than this (a black frame's noise, a dim JPE
 PEAK_PIXELS = 16  # the strongest ink is at least half of the 16th strongest pixel's (not a hot pixel's)
 SHEET_LEVEL, SHEET_SHARE = 0.25, 0.25  # grid cells this near the lightest, this many: a sheet of paper ...
 DESK_INK = 0.1  # ... when ink this much darker than the median (the desk) lies on it
-FRAMED = 0.75  # share of the border's pixels on the light side: paper around dark ink that fills the image
+FRAMED = 0.75  # share of the border's pixels on the light side: paper around dark ink that fills the image ...
+RECTANGLE_SIDE = 0.9  # ... unless three sides of the dark are this full a tenth inside its box (a board, a screen)
 BACKGROUND_GRID = 32  # the background is estimated on an image this many pixels across
 BACKGROUND_WINDOW = 11  # opening window on that grid: wider than strokes, narrower than light changes
 FINE_WINDOW = 0.125  # of the image's longest side: the least window of the full-resolution opening ...
 STROKE_WINDOW = 3.0  # ... and this many stroke widths, so that no stroke fits inside (a marker's either)
 WIDE_STROKE_LEVEL = 0.1  # a region is as strong as the pen when as light as the strongest ink's 10th percentile ...
 WIDE_STROKE_RIM = 0.5  # ... and this share of the pixels around it is ink (a stroke's outline) ...
-WIDE_STROKE_AREA = 0.004  # ... and it covers this share of the longest side squared (grain's specks: under 0.001)
+WIDE_STROKE_AREA = 0.004  # ... and it covers this share of the longest side squared (grain's specks: under 0.001) ...
+SOLID = 0.75  # ... unless, filled in, its part would fill this much of its box (a dark object, a blot)
 TRIM = 0.002  # fraction of ink mass ignored at each edge of the bounding box
 THIN_STROKE = 1.2  # frame pixels: strokes thinner than this (MNIST's thinnest 1%) are widened ...
 MIN_STROKE = 2.2  # ... to about this (near MNIST's median)
@@ -263,12 +265,21 @@ def _border(image: np.ndarray) -> np.ndarray:
 
 def _paper_frames_ink(gray: np.ndarray) -> bool:
     """Whether dark ink fills most of the image and light paper frames it: a bold marker's
-    digit cropped tight (a light digit's strokes meet the border at a few points at most)."""
+    digit cropped tight (a light digit's strokes meet the border at a few points at most).
+    A dark rectangle in a light frame is a board, a screen or a padded image: light ink."""
     darkest, median, lightest = gray.min(), quantile(gray, 0.5), gray.max()
     if lightest - median < median - darkest:
         return False  # the paper is most of the image
     middle = (lightest + darkest) / 2
-    return np.mean(_border(gray) > middle) >= FRAMED and np.mean(gray > middle) >= SHEET_SHARE
+    if np.mean(_border(gray) > middle) < FRAMED or np.mean(gray > middle) < SHEET_SHARE:
+        return False
+    rows, cols = np.nonzero(gray <= middle)
+    if rows.min() == 0 and rows.max() == gray.shape[0] - 1 or cols.min() == 0 and cols.max() == gray.shape[1] - 1:
+        return False  # from border to border: a shadow, a desk, a band of light
+    dark = gray[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1] <= middle
+    inset_y, inset_x = max(1, dark.shape[0] // 10), max(1, dark.shape[1] // 10)
+    sides = (dark[inset_y], dark[-1 - inset_y], dark[:, inset_x], dark[:, -1 - inset_x])
+    return sum(side.mean() >= RECTANGLE_SIDE for side in sides) < 3
 
 
 def _border_plane(gray: np.ndarray) -> np.ndarray:
@@ -372,8 +383,19 @@ def _fill_wide_strokes(gray: np.ndarray, ink: np.ndarray) -> bool:
     enclosed = large & (inked >= WIDE_STROKE_RIM * np.maximum(around, 1))
     enclosed[np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))] = False
     enclosed[0] = False
-    ink[enclosed[labels]] = 1.0
-    return bool(enclosed.any())
+    filled = enclosed[labels]
+    if not filled.any():
+        return False
+    # filled in, a dark object (a thumb, a phone, a blot) is one solid shape: background, as
+    # the opening had it; a marker's digit keeps its strokes' shape
+    parts, _ = label(filled | (ink > 0))
+    for part in np.unique(parts[filled]):
+        rows, cols = np.nonzero(parts == part)
+        box = parts[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1] == part
+        if box.mean() > SOLID:
+            filled[parts == part] = False
+    ink[filled] = 1.0
+    return bool(filled.any())
 
 
 def _bounds(profile: np.ndarray, total: float) -> tuple[int, int]:
