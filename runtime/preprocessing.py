@@ -73,7 +73,9 @@ PEAK_PIXELS = 16  # the strongest ink is at least half of the 16th strongest pix
 SHEET_LEVEL, SHEET_SHARE = 0.25, 0.25  # grid cells this near the lightest, this many: a sheet of paper ...
 DESK_INK = 0.1  # ... when ink this much darker than the median (the desk) lies on it
 FRAMED = 0.75  # share of the border's pixels on the light side: paper around dark ink that fills the image ...
-RECTANGLE_SIDE = 0.9  # ... unless three sides of the dark are this full a tenth inside its box (a board, a screen)
+RECTANGLE_SIDE = 0.9  # ... unless three sides of the dark are this full a tenth inside its box (a board, a screen) ...
+CONVEX = 0.95  # ... or it fills this much of its convex hull (a thumb, a coin: 0.98; a marker's digit: 0.9) ...
+FRAMED_HOLES = 0.06  # ... or light it encloses covers this much of its box (a light digit on a badge: 0.07-0.2)
 BACKGROUND_GRID = 32  # the background is estimated on an image this many pixels across
 BACKGROUND_WINDOW = 11  # opening window on that grid: wider than strokes, narrower than light changes
 FINE_WINDOW = 0.125  # of the image's longest side: the least window of the full-resolution opening ...
@@ -81,7 +83,7 @@ STROKE_WINDOW = 3.0  # ... and this many stroke widths, so that no stroke fits i
 WIDE_STROKE_LEVEL = 0.1  # a region is as strong as the pen when as light as the strongest ink's 10th percentile ...
 WIDE_STROKE_RIM = 0.5  # ... and this share of the pixels around it is ink (a stroke's outline) ...
 WIDE_STROKE_AREA = 0.004  # ... and it covers this share of the longest side squared (grain's specks: under 0.001) ...
-SOLID = 0.75  # ... unless, filled in, its part would fill this much of its box (a dark object, a blot)
+SOLID = 0.75  # ... unless, filled in, its part would fill this much of its box, or be convex (a dark object)
 TRIM = 0.002  # fraction of ink mass ignored at each edge of the bounding box
 THIN_STROKE = 1.2  # frame pixels: strokes thinner than this (MNIST's thinnest 1%) are widened ...
 MIN_STROKE = 2.2  # ... to about this (near MNIST's median)
@@ -263,13 +265,11 @@ def _border(image: np.ndarray) -> np.ndarray:
     return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
 
 
-def _paper_frames_ink(gray: np.ndarray) -> bool:
-    """Whether dark ink fills most of the image and light paper frames it: a bold marker's
-    digit cropped tight (a light digit's strokes meet the border at a few points at most).
-    A dark rectangle in a light frame is a board, a screen or a padded image: light ink."""
-    darkest, median, lightest = gray.min(), quantile(gray, 0.5), gray.max()
-    if lightest - median < median - darkest:
-        return False  # the paper is most of the image
+def _paper_frames_ink(gray: np.ndarray, darkest: float, lightest: float) -> bool:
+    """Whether dark ink that fills most of the image (the median is dark) is framed by light
+    paper: a bold marker's digit cropped tight (a light digit's strokes meet the border at a
+    few points at most). A dark rectangle in a light frame is a board, a screen or a padded
+    image: light ink."""
     middle = (lightest + darkest) / 2
     if np.mean(_border(gray) > middle) < FRAMED or np.mean(gray > middle) < SHEET_SHARE:
         return False
@@ -279,7 +279,39 @@ def _paper_frames_ink(gray: np.ndarray) -> bool:
     dark = gray[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1] <= middle
     inset_y, inset_x = max(1, dark.shape[0] // 10), max(1, dark.shape[1] // 10)
     sides = (dark[inset_y], dark[-1 - inset_y], dark[:, inset_x], dark[:, -1 - inset_x])
-    return sum(side.mean() >= RECTANGLE_SIDE for side in sides) < 3
+    if sum(side.mean() >= RECTANGLE_SIDE for side in sides) >= 3:
+        return False
+    # a solid shape (a thumb, a coin, a badge with its light digit) is convex, a marker's digit
+    # is not; light inside the dark beyond a fat digit's loops is a light digit on a dark sign
+    light, _ = label(np.pad(~dark, 1, constant_values=True))
+    enclosed = light[1:-1, 1:-1] > 1  # label 1 is what reaches the border
+    return np.count_nonzero(enclosed) < FRAMED_HOLES * dark.size and _convex_share(dark | enclosed) < CONVEX
+
+
+def _convex_share(mask: np.ndarray) -> float:
+    """The share of its convex hull that a bool mask fills (the hull of its rows' ends, by
+    Andrew's monotone chain; its area by the shoelace formula)."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    left = mask[rows].argmax(axis=1)
+    right = mask.shape[1] - mask[rows, ::-1].argmax(axis=1)
+    corners = sorted({(int(x), int(y + dy)) for x, y in zip(np.r_[left, right], np.r_[rows, rows]) for dy in (0, 1)})
+
+    def half(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        chain: list[tuple[int, int]] = []
+        for x, y in points:
+            while (
+                len(chain) >= 2
+                and (chain[-1][0] - chain[-2][0]) * (y - chain[-2][1])
+                - (chain[-1][1] - chain[-2][1]) * (x - chain[-2][0])
+                <= 0
+            ):
+                chain.pop()
+            chain.append((x, y))
+        return chain[:-1]
+
+    hull = np.array(half(corners) + half(corners[::-1]), float)
+    area = 0.5 * abs(hull[:, 0] @ np.roll(hull[:, 1], 1) - hull[:, 1] @ np.roll(hull[:, 0], 1))
+    return float(np.count_nonzero(mask)) / max(area, 1.0)
 
 
 def _border_plane(gray: np.ndarray) -> np.ndarray:
@@ -294,25 +326,28 @@ def _border_plane(gray: np.ndarray) -> np.ndarray:
     return (a + b * rows + c * cols).astype(np.float32)
 
 
-def _dark_ink(gray: np.ndarray, small: np.ndarray) -> bool:
-    """Step 3: whether the ink is darker than the paper (`small`: `gray` on the coarse grid)."""
+def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
+    """Step 3: "dark" ink on lighter paper, "framed" (dark ink filling most of the image, paper
+    along its border) or "light" ink (`small`: `gray` on the coarse grid)."""
     # extremes, not percentiles: a thin digit on a big page can be under 1% of the pixels
     darkest, background, lightest = gray.min(), quantile(gray, 0.5), gray.max()
     if lightest - background < background - darkest:  # the paper is nearer the light end: dark ink
-        return True
+        return "dark"
+    if _paper_frames_ink(gray, darkest, lightest):
+        return "framed"
     # The median is the dark side. On a photo of a sheet of paper on a darker desk that is the
     # desk: then a large part of the grid is light (a light digit's strokes are thin, the grid
     # lies mostly between them), and the darkest pixels, the ink, are darker than the desk and
     # lie on or beside that light part (a light digit's darkest pixels are its dark background).
     if background - darkest < DESK_INK:
-        return False
+        return "light"
     light = small > lightest - SHEET_LEVEL * (lightest - darkest)
     if np.count_nonzero(light) < SHEET_SHARE * small.size:
-        return False
+        return "light"
     near_light = extreme_filter(light, 3, np.maximum)  # a stroke may fill its own cell: the sheet is beside it
     rows, cols = np.unravel_index(np.argpartition(gray.ravel(), PEAK_PIXELS)[:PEAK_PIXELS], gray.shape)
     on_sheet = near_light[rows * small.shape[0] // gray.shape[0], cols * small.shape[1] // gray.shape[1]]
-    return np.count_nonzero(on_sheet) > PEAK_PIXELS // 2
+    return "dark" if np.count_nonzero(on_sheet) > PEAK_PIXELS // 2 else "light"
 
 
 def ink_map(gray: np.ndarray, floor: float = 0.0) -> np.ndarray:
@@ -325,8 +360,8 @@ def ink_map(gray: np.ndarray, floor: float = 0.0) -> np.ndarray:
     small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
     small = np.asarray(Image.fromarray(gray).resize(small_size, Image.Resampling.BOX), dtype=np.float32)
     lightest = float(small.max())  # averaged over a cell: a glint or a hot pixel is not the paper
-    framed = _paper_frames_ink(gray)
-    if framed or _dark_ink(gray, small):
+    polarity = _polarity(gray, small)
+    if polarity != "light":
         gray, small = 1.0 - gray, 1.0 - small
 
     def background(window: int) -> np.ndarray:
@@ -334,39 +369,43 @@ def ink_map(gray: np.ndarray, floor: float = 0.0) -> np.ndarray:
         return np.asarray(opened.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
 
     coarse = background(BACKGROUND_WINDOW)
-    if framed:
+    if polarity == "framed":
         # no window fits between strokes that fill the image: the paper around them shows the light
-        ink = _ink_above(gray, np.minimum(coarse, _border_plane(gray)), lightest, floor)
-        _fill_wide_strokes(gray, ink)
+        background = np.minimum(coarse, _border_plane(gray))
+        ink = _ink_above(gray, background, lightest, floor)
+        _fill_wide_strokes(gray, ink, background)
         return ink
     ink = _ink_above(gray, coarse, lightest, floor)
-    if _fill_wide_strokes(gray, ink):
+    if _fill_wide_strokes(gray, ink, coarse):
         # a bold marker's strokes, wider than the coarse window: it lifted the background into
         # them and left their outline; widen it to a few stroke widths (the grey patches go too)
         cells = math.ceil((STROKE_WINDOW * _stroke_width(ink > 0) + 2) * min(scale, 1.0))
         if cells > BACKGROUND_WINDOW:
             coarse = background(min(cells, max(small.shape)))
             ink = _ink_above(gray, coarse, lightest, floor)
-            _fill_wide_strokes(gray, ink)
+            _fill_wide_strokes(gray, ink, coarse)
     if scale >= 1:  # the coarse grid was full resolution already: nothing was blurred
         return ink
     # Second pass, at full resolution: an opening that keeps such edges sharp. Its window must be
     # wider than the strokes, or it takes a marker's strokes for background: a few times the
     # strokes' width measured on the first pass, and never under FINE_WINDOW of the image.
     window = round(max(FINE_WINDOW * max(height, width), STROKE_WINDOW * _stroke_width(ink > 0) + 2))
-    ink = _ink_above(gray, np.maximum(coarse, _opening(gray, window)), lightest, floor)
-    _fill_wide_strokes(gray, ink)
+    background = np.maximum(coarse, _opening(gray, window))
+    ink = _ink_above(gray, background, lightest, floor)
+    _fill_wide_strokes(gray, ink, background)
     return ink
 
 
-def _fill_wide_strokes(gray: np.ndarray, ink: np.ndarray) -> bool:
+def _fill_wide_strokes(gray: np.ndarray, ink: np.ndarray, background: np.ndarray) -> bool:
     """Set to full strength, in place, the inside of strokes wider than the background's window:
     a marker's stroke, or a loop it filled in, is taken for background there and only its
     outline is left. What is as strong as the pen's ink in `gray` (ink light) and enclosed by
     that outline (no path to the image's border, mostly ink around it, not a speck) is ink; a
     darker patch of paper is lighter than the pen or reaches the border (a vignette's corner,
     a desk), and grain's dark specks are small.
-    Whether anything was filled."""
+    Whether anything was filled. (`background`: what `ink` is above; flat, it rose nowhere.)"""
+    if float(background.max()) - float(background.min()) < MIN_INK:
+        return False
     strong = ink >= 0.5
     if not strong.any():
         return False
@@ -386,13 +425,13 @@ def _fill_wide_strokes(gray: np.ndarray, ink: np.ndarray) -> bool:
     filled = enclosed[labels]
     if not filled.any():
         return False
-    # filled in, a dark object (a thumb, a phone, a blot) is one solid shape: background, as
-    # the opening had it; a marker's digit keeps its strokes' shape
+    # filled in, a dark object (a thumb, a phone, a coin, a blot) is one solid or convex shape:
+    # background, as the opening had it; a marker's digit keeps its strokes' shape
     parts, _ = label(filled | (ink > 0))
     for part in np.unique(parts[filled]):
         rows, cols = np.nonzero(parts == part)
         box = parts[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1] == part
-        if box.mean() > SOLID:
+        if box.mean() > SOLID or _convex_share(box) >= CONVEX:
             filled[parts == part] = False
     ink[filled] = 1.0
     return bool(filled.any())
