@@ -273,7 +273,7 @@ def _paper_frames_ink(gray: np.ndarray, darkest: float, lightest: float) -> bool
     middle = (lightest + darkest) / 2
     border = _border(gray)
     if np.count_nonzero(border > middle) < FRAMED * border.size:
-        return False  # (the usual light digit on dark: a dark border; count_nonzero is cheaper than mean)
+        return False  # a light digit on dark paper: the border is dark (count_nonzero: cheaper than mean)
     if np.count_nonzero(gray > middle) < SHEET_SHARE * gray.size:
         return False
     rows, cols = np.nonzero(gray <= middle)
@@ -320,7 +320,6 @@ def _convex_share(mask: np.ndarray) -> float:
 def _border_plane(gray: np.ndarray) -> np.ndarray:
     """The plane through the paper along the image's border (`gray` with light ink): where the
     ink fills most of the image, the light on the paper seen around it."""
-    height, width = gray.shape
     rows, cols = np.indices(gray.shape)
     values, y, x = _border(gray), _border(rows), _border(cols)
     paper = values < (gray.min() + gray.max()) / 2
@@ -424,7 +423,7 @@ def _fill_wide_strokes(gray: np.ndarray, ink: np.ndarray, background: np.ndarray
     # grain leaves dark specks between its clumps, a few pixels each; a stroke's inside is large
     large = np.bincount(labels.ravel(), minlength=count + 1) >= WIDE_STROKE_AREA * max(ink.shape) ** 2
     enclosed = large & (inked >= WIDE_STROKE_RIM * np.maximum(around, 1))
-    enclosed[np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))] = False
+    enclosed[np.unique(_border(labels))] = False
     enclosed[0] = False
     filled = enclosed[labels]
     if not filled.any():
