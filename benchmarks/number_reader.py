@@ -6,8 +6,11 @@
 1. composed numbers (train/realistic_numbers.py, 2-8 MNIST test digits, half with an
    underline, a box, ruled lines or a speck): whole-number exact match, by length and by
    clutter; per-digit accuracy (1 - edit distance / length).
+1b. numbers in a fat marker (train/realistic_numbers.py, 2-5 digits, every other one
+   touching): exact match, apart and touching, and per digit.
 2. hard single-digit pages (small digit on a vignetted page, sheet on a desk, lined paper,
-   hard shadow, speck) and train/realistic.py's kinds: the number reader, the one-digit
+   hard shadow, speck) and train/realistic.py's kinds (with its pens: thick marker, hairline,
+   an 8-12 px scan upsampled): the number reader, the one-digit
    reading (`--single`) and the model on the same digits as MNIST tensors; a digit
    photographed from afar (1.5-4 % of a 2000x1500 photo's long side).
 3. latency, one thread: a 28x28 PNG the one-digit way (today's reading) and the number way;
@@ -29,8 +32,8 @@ from PIL import Image
 
 from tegaki.runtime import DigitReader, Reading, preprocess
 from tegaki.train.mnist import load_mnist
-from tegaki.train.realistic import VARIANTS, realistic_images
-from tegaki.train.realistic_numbers import PAGE_KINDS, hard_pages, numbers, photo
+from tegaki.train.realistic import HAND_VARIANTS, VARIANTS, realistic_images
+from tegaki.train.realistic_numbers import PAGE_KINDS, hard_pages, marker_numbers, numbers, photo
 
 from timing import cpu_name, p50_p99, time_ms
 
@@ -151,12 +154,41 @@ for n, v in results["numbers"]["by_length"].items():
 for k, v in results["numbers"]["by_clutter"].items():
     print(f"  {k:10}: {v['exact']:.1%} of {v['count']}")
 
+# 1b. numbers in a fat marker
+marker = marker_numbers(mnist.x_test, mnist.y_test, count=max(100, args.count * 3 // 10), seed=0)
+read = [r.number if isinstance(r, Reading) else "" for r in reader.read_all([item.data for item in marker])]
+by_kind = defaultdict(list)
+for got, item in zip(read, marker):
+    by_kind[item.name.rsplit("-", 1)[0]].append(got == item.label)
+results["marker_numbers"] = {
+    "count": len(marker),
+    "exact": share([got == item.label for got, item in zip(read, marker)]),
+    "per_digit": round(
+        1 - sum(edit_distance(got, item.label) for got, item in zip(read, marker)) / sum(len(i.label) for i in marker),
+        4,
+    ),
+    "unreadable_digits": round(sum(got.count("?") for got in read) / sum(len(i.label) for i in marker), 4),
+    "by_kind": {kind: {"count": len(v), "exact": share(v)} for kind, v in sorted(by_kind.items())},
+}
+print(
+    f"marker numbers: {results['marker_numbers']['exact']:.1%} exact, {results['marker_numbers']['per_digit']:.2%} "
+    f"per digit, {results['marker_numbers']['unreadable_digits']:.2%} digits '?'",
+    flush=True,
+)
+for kind, v in results["marker_numbers"]["by_kind"].items():
+    print(f"  {kind:16}: {v['exact']:.1%} of {v['count']}")
+
 # 2. single digits, hard and ordinary kinds, against the model on the same tensors
 tensor_ok = reader.predict_frames(mnist.x_test[: args.count]).argmax(1) == mnist.y_test[: args.count]
 singles = {}
 for name, made, _kinds in (
     ("hard pages", hard_pages(mnist.x_test, mnist.y_test, count=args.count), len(PAGE_KINDS)),
     ("realistic.py", realistic_images(mnist.x_test, mnist.y_test, count=args.count), len(VARIANTS)),
+    (
+        "pens",
+        realistic_images(mnist.x_test, mnist.y_test, count=args.count * 3 // 8, variants=HAND_VARIANTS),
+        len(HAND_VARIANTS),
+    ),
 ):
     as_number = reader.read_all([item.data for item in made])
     as_single = reader.read_all([item.data for item in made], single=True)
