@@ -366,11 +366,11 @@ def ink_map(gray: np.ndarray, floor: float = 0.0) -> np.ndarray:
     if polarity != "light":
         gray, small = 1.0 - gray, 1.0 - small
 
-    def background(window: int) -> np.ndarray:
+    def coarse_background(window: int) -> np.ndarray:
         opened = Image.fromarray(_opening(small, window))
         return np.asarray(opened.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
 
-    coarse = background(BACKGROUND_WINDOW)
+    coarse = coarse_background(BACKGROUND_WINDOW)
     if polarity == "framed":
         # no window fits between strokes that fill the image: the paper around them shows the light
         background = np.minimum(coarse, _border_plane(gray))
@@ -383,7 +383,7 @@ def ink_map(gray: np.ndarray, floor: float = 0.0) -> np.ndarray:
         # them and left their outline; widen it to a few stroke widths (the grey patches go too)
         cells = math.ceil((STROKE_WINDOW * _stroke_width(ink > 0) + 2) * min(scale, 1.0))
         if cells > BACKGROUND_WINDOW:
-            coarse = background(min(cells, max(small.shape)))
+            coarse = coarse_background(min(cells, max(small.shape)))
             ink = _ink_above(gray, coarse, lightest, floor)
             _fill_wide_strokes(gray, ink, coarse)
     if scale >= 1:  # the coarse grid was full resolution already: nothing was blurred
@@ -413,17 +413,18 @@ def _fill_wide_strokes(gray: np.ndarray, ink: np.ndarray, background: np.ndarray
     if not strong.any():
         return False
     candidates = ~strong & (gray >= quantile(gray[strong], WIDE_STROKE_LEVEL))
-    if not candidates.any():
-        return False
+    smallest = WIDE_STROKE_AREA * max(ink.shape) ** 2
+    if np.count_nonzero(candidates) < smallest:
+        return False  # not even all of them together would be a stroke's inside
     labels, count = label(candidates)
     # the pixels around each candidate region: not candidates, next to one (its label)
     beside = np.where(candidates, 0, extreme_filter(labels, 3, np.maximum))
     around = np.bincount(beside.ravel(), minlength=count + 1)
     inked = np.bincount(beside.ravel(), weights=(ink > 0).ravel(), minlength=count + 1)
     # grain leaves dark specks between its clumps, a few pixels each; a stroke's inside is large
-    large = np.bincount(labels.ravel(), minlength=count + 1) >= WIDE_STROKE_AREA * max(ink.shape) ** 2
+    large = np.bincount(labels.ravel(), minlength=count + 1) >= smallest
     enclosed = large & (inked >= WIDE_STROKE_RIM * np.maximum(around, 1))
-    enclosed[np.unique(_border(labels))] = False
+    enclosed[_border(labels)] = False
     enclosed[0] = False
     filled = enclosed[labels]
     if not filled.any():
