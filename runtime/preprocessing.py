@@ -20,6 +20,8 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
                fills less than half the photo: a large light region with the darkest
                pixels, the ink, on it; and light paper around the image's border, which
                frames a fat marker's digit cropped tight (its ink is most of the image).
+               A digit cropped to its ink's box may be mostly ink either way round: one
+               part across the crop, cutting the paper into corners and loops, is ink.
 4. background  uneven lighting and paper tint are estimated as a smooth surface (a grey
                opening at low resolution, wider than any stroke) and subtracted; what is
                left below an Otsu threshold is paper texture and set to black; strokes
@@ -76,6 +78,10 @@ FRAMED = 0.75  # share of the border's pixels on the light side: paper around da
 RECTANGLE_SIDE = 0.9  # ... unless three sides of the dark are this full a tenth inside its box (a board, a screen) ...
 CONVEX = 0.95  # ... or it fills this much of its convex hull (a thumb, a coin: 0.98; a marker's digit: 0.9) ...
 FRAMED_HOLES = 0.06  # ... or light it encloses covers this much of its box (a light digit on a badge: 0.07-0.2)
+TIGHT_SHARE = 0.8  # up to this share of the image, bold strokes cropped tight may be what the median is ...
+TIGHT_MARGIN = 0.08  # ... when they reach this near two opposite sides (a crop at their faintest edge) ...
+TIGHT_PIECE = 0.01  # ... in one part of this share of the image or more, and cut the paper into several ...
+TIGHT_CONTRAST = 0.3  # ... each side mostly this far from the middle level, of half the range (not a light's gradient)
 BACKGROUND_GRID = 32  # the background is estimated on an image this many pixels across
 BACKGROUND_WINDOW = 11  # opening window on that grid: wider than strokes, narrower than light changes
 FINE_WINDOW = 0.125  # of the image's longest side: the least window of the full-resolution opening ...
@@ -286,9 +292,55 @@ def _paper_frames_ink(gray: np.ndarray, darkest: float, lightest: float) -> bool
         return False
     # a solid shape (a thumb, a coin, a badge with its light digit) is convex, a marker's digit
     # is not; light inside the dark beyond a fat digit's loops is a light digit on a dark sign
-    light, _ = label(np.pad(~dark, 1, constant_values=True))
-    enclosed = light[1:-1, 1:-1] > 1  # label 1 is what reaches the border
+    enclosed = _enclosed(dark)
     return np.count_nonzero(enclosed) < FRAMED_HOLES * dark.size and _convex_share(dark | enclosed) < CONVEX
+
+
+def _cropped_tight(gray: np.ndarray, ink: np.ndarray, middle: float, spread: float) -> bool:
+    """Whether `ink`, the side of the middle level that the median lies on (most of the image,
+    so taken for paper), is bold strokes in a crop tight around them: one piece reaching
+    across the image, on less of its border than the paper, which they cut into corners,
+    sides and loops. Not a coin or a badge (convex with what it encloses), not a frame or a
+    vignette (around the paper), not light falling unevenly on paper (`middle` splits it:
+    most of either side lies near `middle`; `spread`: lightest minus darkest)."""
+    if np.count_nonzero(ink) > TIGHT_SHARE * ink.size:
+        return False
+    if np.count_nonzero(_border(ink)) >= _border(ink).size / 2:
+        return False  # the paper covers the border
+    rows, cols = max(1, round(TIGHT_MARGIN * ink.shape[0])), max(1, round(TIGHT_MARGIN * ink.shape[1]))
+    if not (ink[:rows].any() and ink[-rows:].any() or ink[:, :cols].any() and ink[:, -cols:].any()):
+        return False  # a crop tight around the ink reaches across it one way at least (a 1: top to bottom)
+    for side in (gray[ink], gray[~ink]):
+        if abs(quantile(side, 0.5) - middle) < TIGHT_CONTRAST * spread / 2:
+            return False
+    # inside the margin: where the ink stops short of the border, the paper joins around it
+    paper, pieces = _large_parts(~ink[rows:-rows, cols:-cols])
+    if len(_large_parts(ink)[1]) != 1 or len(pieces) < 2:
+        return False
+    sides = [np.isin(pieces, side) for side in (paper[0], paper[-1], paper[:, 0], paper[:, -1])]
+    if np.logical_and.reduce(sides).any():
+        return False  # a frame all around: the ink does not cut it
+    if np.count_nonzero(np.logical_or.reduce(sides)) < 2:
+        return False  # strokes across the image part the paper outside them; a sign holds its light digits
+    corners = {paper[0, 0], paper[0, -1], paper[-1, 0], paper[-1, -1]}
+    if len(corners) == 4 and corners <= set(pieces.tolist()):
+        return False  # a corner of paper at every corner, apart: a vignette round a light middle
+    return _convex_share(ink | _enclosed(ink)) < CONVEX
+
+
+def _large_parts(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Labels of a bool mask's connected parts, and those of the parts that cover TIGHT_PIECE
+    of the image or more."""
+    labels, count = label(mask)
+    large = np.bincount(labels.ravel(), minlength=count + 1) >= TIGHT_PIECE * mask.size
+    large[0] = False
+    return labels, np.flatnonzero(large)
+
+
+def _enclosed(mask: np.ndarray) -> np.ndarray:
+    """What a bool mask encloses: the parts of its complement that do not reach the border."""
+    outside, _ = label(np.pad(~mask, 1, constant_values=True))
+    return outside[1:-1, 1:-1] > 1  # label 1 is what reaches the border
 
 
 def _convex_share(mask: np.ndarray) -> float:
@@ -333,9 +385,10 @@ def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
     along its border) or "light" ink (`small`: `gray` on the coarse grid)."""
     # extremes, not percentiles: a thin digit on a big page can be under 1% of the pixels
     darkest, background, lightest = gray.min(), quantile(gray, 0.5), gray.max()
+    middle = (lightest + darkest) / 2
     if lightest - background < background - darkest:  # the paper is nearer the light end: dark ink
-        return "dark"
-    if _paper_frames_ink(gray, darkest, lightest):
+        return "light" if _cropped_tight(gray, gray > middle, middle, lightest - darkest) else "dark"
+    if _paper_frames_ink(gray, darkest, lightest) or _cropped_tight(gray, gray <= middle, middle, lightest - darkest):
         return "framed"
     # The median is the dark side. On a photo of a sheet of paper on a darker desk that is the
     # desk: then a large part of the grid is light (a light digit's strokes are thin, the grid

@@ -447,7 +447,10 @@ def test_a_tight_crop_of_one_big_digit_with_grain_is_read(reader, mnist):
     ink to a second look; there the grain broke it into `?`s (0 of these 40 read). A second
     look that spans the page again is not used: 75 %, as before the second look. One of them,
     a thin 1, was "cannot process" then: its widened strokes took in a faint part the first
-    ink box had trimmed, and the scaled crop overflowed the 28x28 frame."""
+    ink box had trimmed, and the scaled crop overflowed the 28x28 frame. Two bold 1s here,
+    their crops mostly ink, are "no digit found" since such crops are told by the shape of
+    their ink (the slivers of paper beside them, taken for the ink, read "1" by luck): on 400
+    training digits so made, "no digit found" fell from 13 to 8, misreadings from 3 to 1."""
     rng = np.random.default_rng(0)
     crops = []
     for image in mnist.x_test[300:340]:
@@ -456,8 +459,8 @@ def test_a_tight_crop_of_one_big_digit_with_grain_is_read(reader, mnist):
         big = np.asarray(Image.fromarray(tight).resize((tight.shape[1] * 25, tight.shape[0] * 25)), np.float32)
         crops.append(Image.fromarray(np.clip(big + rng.normal(0, 5, big.shape), 0, 255).astype(np.uint8)))
     readings = reader.read_all(crops)
-    assert all(isinstance(r, Reading) for r in readings), [r for r in readings if not isinstance(r, Reading)]
-    assert share_read(readings, mnist.y_test[300:340]) >= 0.7, [r.number for r in readings]
+    assert sum(not isinstance(r, Reading) for r in readings) <= 2, readings
+    assert share_read(readings, mnist.y_test[300:340]) >= 0.7, [getattr(r, "number", r) for r in readings]
 
 
 def test_squared_paper_is_no_digit_at_twice_the_resolution(reader):
@@ -578,6 +581,29 @@ def test_a_bold_marker_digit_cropped_tight_is_read(reader, mnist):
     ]
     readings = reader.read_all(images)
     assert share_read(readings, mnist.y_test[800:860]) >= 0.6, [getattr(r, "number", r) for r in readings]
+
+
+def test_a_digit_cropped_tight_around_bold_strokes_is_read_in_either_polarity(reader, mnist):
+    """A digit cropped to its ink's box (an app's crop, a canvas trimmed to the strokes):
+    bold strokes can be over half the pixels, so the median is ink and the polarity step
+    inverted the image, reading the corners and loops as the digit. In such a crop the ink
+    is one part reaching across the image, the paper several. Measured on these 118 (of
+    2,000 digits, those whose crop is mostly ink): 19 read right either way before, 97 as
+    light ink and 104 as dark now; a bold 0 stays unreadable (its loop filled in, it is a
+    disc, as a badge is)."""
+    crops, labels = [], []
+    for image, label in zip(mnist.x_test[2000:4000], mnist.y_test[2000:4000]):
+        rows, cols = np.nonzero(image > 30)
+        crop = Image.fromarray(image[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1])
+        crop = np.asarray(crop.resize((crop.width * 3, crop.height * 3), Image.Resampling.BICUBIC))
+        if np.median(crop) >= 128:  # mostly ink
+            crops.append(crop)
+            labels.append(label)
+    assert len(crops) >= 40
+    light_ink = reader.read_all(crops)
+    dark_ink = reader.read_all([255 - crop for crop in crops])
+    assert share_read(light_ink, labels) >= 0.5, [getattr(r, "number", r) for r in light_ink]
+    assert share_read(dark_ink, labels) >= 0.5, [getattr(r, "number", r) for r in dark_ink]
 
 
 def test_a_light_digit_on_a_dark_square_padded_with_white_keeps_its_polarity(reader, mnist):
