@@ -82,6 +82,7 @@ TIGHT_SHARE = 0.8  # up to this share of the image, bold strokes cropped tight m
 TIGHT_MARGIN = 0.08  # ... when they reach this near two opposite sides (a crop at their faintest edge) ...
 TIGHT_PIECE = 0.01  # ... in one part of this share of the image or more, and cut the paper into several ...
 TIGHT_CONTRAST = 0.3  # ... each side mostly this far from the middle level, of half the range (not a light's gradient)
+TIGHT_SHAPE_SIDE = 0.7  # ... and not three lines of the image, a margin inside its sides, this full (a bubble's sides)
 BACKGROUND_GRID = 32  # the background is estimated on an image this many pixels across
 BACKGROUND_WINDOW = 11  # opening window on that grid: wider than strokes, narrower than light changes
 FINE_WINDOW = 0.125  # of the image's longest side: the least window of the full-resolution opening ...
@@ -300,9 +301,10 @@ def _cropped_tight(gray: np.ndarray, ink: np.ndarray, middle: float, spread: flo
     """Whether `ink`, the side of the middle level that the median lies on (most of the image,
     so taken for paper), is bold strokes in a crop tight around them: one piece reaching
     across the image, on less of its border than the paper, which they cut into corners,
-    sides and loops. Not a coin or a badge (convex with what it encloses), not a frame or a
-    vignette (around the paper), not light falling unevenly on paper (`middle` splits it:
-    most of either side lies near `middle`; `spread`: lightest minus darkest)."""
+    sides and loops. Not a coin or a badge (convex with what it encloses), a speech bubble
+    or a tag (full along three sides), a frame or a vignette (around the paper), nor light
+    falling unevenly on paper (`middle` splits it: most of either side lies near `middle`;
+    `spread`: lightest minus darkest)."""
     if np.count_nonzero(ink) > TIGHT_SHARE * ink.size:
         return False
     if np.count_nonzero(_border(ink)) >= _border(ink).size / 2:
@@ -310,6 +312,9 @@ def _cropped_tight(gray: np.ndarray, ink: np.ndarray, middle: float, spread: flo
     rows, cols = max(1, round(TIGHT_MARGIN * ink.shape[0])), max(1, round(TIGHT_MARGIN * ink.shape[1]))
     if not (ink[:rows].any() and ink[-rows:].any() or ink[:, :cols].any() and ink[:, -cols:].any()):
         return False  # a crop tight around the ink reaches across it one way at least (a 1: top to bottom)
+    lines = (ink[rows], ink[-1 - rows], ink[:, cols], ink[:, -1 - cols])
+    if sum(line.mean() >= TIGHT_SHAPE_SIDE for line in lines) >= 3:
+        return False  # a shape's sides, not strokes: a speech bubble, a tag with its light digit
     for side in (gray[ink], gray[~ink]):
         if abs(quantile(side, 0.5) - middle) < TIGHT_CONTRAST * spread / 2:
             return False
