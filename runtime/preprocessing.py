@@ -305,8 +305,8 @@ def _cropped_tight(gray: np.ndarray, ink: np.ndarray, middle: float, spread: flo
     or a tag (full along three sides), a frame or a vignette (around the paper), nor light
     falling unevenly on paper (`middle` splits it: most of either side lies near `middle`;
     `spread`: lightest minus darkest)."""
-    if np.count_nonzero(ink) > TIGHT_SHARE * ink.size:
-        return False
+    if min(ink.shape) < 3 or np.count_nonzero(ink) > TIGHT_SHARE * ink.size:
+        return False  # (a line of pixels has no inside)
     if np.count_nonzero(_border(ink)) >= _border(ink).size / 2:
         return False  # the paper covers the border
     rows, cols = max(1, round(TIGHT_MARGIN * ink.shape[0])), max(1, round(TIGHT_MARGIN * ink.shape[1]))
@@ -405,9 +405,10 @@ def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
     if np.count_nonzero(light) < SHEET_SHARE * small.size:
         return "light"
     near_light = extreme_filter(light, 3, np.maximum)  # a stroke may fill its own cell: the sheet is beside it
-    rows, cols = np.unravel_index(np.argpartition(gray.ravel(), PEAK_PIXELS)[:PEAK_PIXELS], gray.shape)
+    darkest_pixels = min(PEAK_PIXELS, gray.size)  # (an image of a few pixels has fewer)
+    rows, cols = np.unravel_index(np.argpartition(gray.ravel(), darkest_pixels - 1)[:darkest_pixels], gray.shape)
     on_sheet = near_light[rows * small.shape[0] // gray.shape[0], cols * small.shape[1] // gray.shape[1]]
-    return "dark" if np.count_nonzero(on_sheet) > PEAK_PIXELS // 2 else "light"
+    return "dark" if np.count_nonzero(on_sheet) > darkest_pixels // 2 else "light"
 
 
 def ink_map(gray: np.ndarray, floor: float = 0.0) -> np.ndarray:

@@ -111,6 +111,21 @@ def test_extreme_aspect_ratios_give_an_answer_or_image_error(reader, size):
         pass  # "no digit found" or "too small": a one-line answer either way
 
 
+@pytest.mark.parametrize(
+    "pixels",
+    [
+        [[0, 80, 80, 255], [80, 80, 80, 255]],
+        [[0, 90, 90], [90, 90, 255], [90, 255, 255]],
+        [[20, 100, 100, 250, 250]] * 3,
+    ],
+)
+def test_an_image_of_a_few_pixels_mostly_dark_is_no_digit(reader, pixels):
+    """Fewer pixels than the polarity step's darkest sixteen (looked for on a sheet on a desk):
+    it was `cannot process (ValueError: kth(=16) out of bounds (8))`."""
+    with pytest.raises(ImageError, match="no digit found"):
+        reader.read_number(np.array(pixels, np.uint8))
+
+
 def test_transparent_white_palette_images_read_exactly_like_opaque_ones(reader, mnist):
     """GIF / PNG-8 with a white matte whose white index is transparent: the light anti-aliased
     fringe is opaque and outnumbers the ink (issue 12, item 12)."""
