@@ -405,10 +405,12 @@ def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
     if np.count_nonzero(light) < SHEET_SHARE * small.size:
         return "light"
     near_light = extreme_filter(light, 3, np.maximum)  # a stroke may fill its own cell: the sheet is beside it
-    darkest_pixels = min(PEAK_PIXELS, gray.size)  # (an image of a few pixels has fewer)
-    rows, cols = np.unravel_index(np.argpartition(gray.ravel(), darkest_pixels - 1)[:darkest_pixels], gray.shape)
+    # the pixels as dark as the 16th darkest, all of them: which of equals np.argpartition
+    # picks differs between CPUs (its x86 SIMD sort), and saturated ink is many equals
+    level = np.partition(gray.ravel(), min(PEAK_PIXELS, gray.size) - 1)[min(PEAK_PIXELS, gray.size) - 1]
+    rows, cols = np.nonzero(gray <= level)
     on_sheet = near_light[rows * small.shape[0] // gray.shape[0], cols * small.shape[1] // gray.shape[1]]
-    return "dark" if np.count_nonzero(on_sheet) > darkest_pixels // 2 else "light"
+    return "dark" if np.count_nonzero(on_sheet) > on_sheet.size / 2 else "light"
 
 
 def ink_map(gray: np.ndarray, floor: float = 0.0) -> np.ndarray:
