@@ -416,9 +416,9 @@ def test_a_sheet_on_a_desk_is_told_the_same_way_round_on_every_cpu():
     photo[90:130, 180:182] = 0.0  # a black stroke on the sheet: 80 pixels
     photo[10, 10:50] = 0.0  # a black cable on the desk: 40 pixels, first in the pixels' order
     for view in (photo, photo[::-1], photo.T, photo[:, ::-1]):
-        ink = preprocessing.ink_map(np.ascontiguousarray(view))
-        stroke = np.ascontiguousarray(view) == 0.0
-        assert ink[stroke].mean() > 2 * ink[~stroke].mean()
+        view = np.ascontiguousarray(view)
+        ink = preprocessing.ink_map(view)
+        assert ink[view == 0.0].mean() > 2 * ink[view != 0.0].mean()
 
 
 def test_a_vignettes_residue_inside_the_page_is_not_a_digit(reader, mnist):
@@ -618,8 +618,8 @@ def test_a_digit_cropped_tight_around_bold_strokes_is_read_in_either_polarity(re
     assert len(crops) >= 40
     light_ink = reader.read_all(crops)
     dark_ink = reader.read_all([255 - crop for crop in crops])
-    assert share_read(light_ink, labels) >= 0.5, [getattr(r, "number", r) for r in light_ink]
-    assert share_read(dark_ink, labels) >= 0.5, [getattr(r, "number", r) for r in dark_ink]
+    assert share_read(light_ink, labels) >= 0.75, [getattr(r, "number", r) for r in light_ink]
+    assert share_read(dark_ink, labels) >= 0.75, [getattr(r, "number", r) for r in dark_ink]
 
 
 def test_a_light_digit_on_a_dark_square_padded_with_white_keeps_its_polarity(reader, mnist):
@@ -681,21 +681,21 @@ def test_a_light_digit_on_a_dark_speech_bubble_stays_the_ink(mnist):
     kept = 0
     for image in mnist.x_test[4000:4030]:
         width, height = int(rng.integers(140, 260)), int(rng.integers(110, 200))
-        body = int(height * rng.uniform(0.75, 0.85))
+        bottom = int(height * rng.uniform(0.75, 0.85))  # of the bubble's body, above its tail
         sheet = Image.new("L", (width, height), 235)
         draw = ImageDraw.Draw(sheet)
-        draw.rounded_rectangle([0, 0, width - 1, body], radius=int(body * 0.2), fill=int(rng.integers(20, 70)))
+        draw.rounded_rectangle([0, 0, width - 1, bottom], radius=int(bottom * 0.2), fill=int(rng.integers(20, 70)))
         tail = int(width * rng.uniform(0.25, 0.6))
-        draw.polygon([(tail, body - 2), (tail + width // 8, body - 2), (tail, height - 1)], fill=40)
-        side = int(body * 0.7)
+        draw.polygon([(tail, bottom - 2), (tail + width // 8, bottom - 2), (tail, height - 1)], fill=40)
+        side = int(bottom * 0.7)
         strokes = Image.fromarray(image).resize((side, side), Image.Resampling.BICUBIC)
-        corner = ((width - side) // 2, (body - side) // 2)
+        corner = ((width - side) // 2, (bottom - side) // 2)
         sheet.paste(Image.new("L", (side, side), 240), corner, strokes)
         digit = np.zeros((height, width), bool)
         digit[corner[1] : corner[1] + side, corner[0] : corner[0] + side] = np.asarray(strokes) > 128
-        body = np.asarray(sheet) < 128
+        bubble = np.asarray(sheet) < 128
         ink = preprocessing.ink_map(preprocessing.to_grayscale(sheet))
-        kept += ink[digit].mean() > 0.5 and ink[body].mean() < 0.2
+        kept += ink[digit].mean() > 0.5 and ink[bubble].mean() < 0.2
     assert kept >= 27, kept
 
 
