@@ -272,12 +272,18 @@ def _border(image: np.ndarray) -> np.ndarray:
     return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
 
 
-def _paper_frames_ink(gray: np.ndarray, darkest: float, lightest: float) -> bool:
+def _full_sides(mask: np.ndarray, inset_y: int, inset_x: int, share: float) -> int:
+    """How many of the four lines `inset_y` rows and `inset_x` columns inside a bool mask's
+    sides are at least `share` True: a shape's sides (a board, a bubble), not strokes."""
+    lines = (mask[inset_y], mask[-1 - inset_y], mask[:, inset_x], mask[:, -1 - inset_x])
+    return sum(line.mean() >= share for line in lines)
+
+
+def _paper_frames_ink(gray: np.ndarray, middle: float) -> bool:
     """Whether dark ink that fills most of the image (the median is dark) is framed by light
     paper: a bold marker's digit cropped tight (a light digit's strokes meet the border at a
     few points at most). A dark rectangle in a light frame is a board, a screen or a padded
-    image: light ink."""
-    middle = (lightest + darkest) / 2
+    image: light ink. (`middle`: halfway between the darkest and the lightest level.)"""
     border = _border(gray)
     if np.count_nonzero(border > middle) < FRAMED * border.size:
         return False  # a light digit on dark paper: the border is dark (count_nonzero: cheaper than mean)
@@ -287,9 +293,7 @@ def _paper_frames_ink(gray: np.ndarray, darkest: float, lightest: float) -> bool
     if rows.min() == 0 and rows.max() == gray.shape[0] - 1 or cols.min() == 0 and cols.max() == gray.shape[1] - 1:
         return False  # from border to border: a shadow, a desk, a band of light
     dark = gray[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1] <= middle
-    inset_y, inset_x = max(1, dark.shape[0] // 10), max(1, dark.shape[1] // 10)
-    sides = (dark[inset_y], dark[-1 - inset_y], dark[:, inset_x], dark[:, -1 - inset_x])
-    if sum(side.mean() >= RECTANGLE_SIDE for side in sides) >= 3:
+    if _full_sides(dark, max(1, dark.shape[0] // 10), max(1, dark.shape[1] // 10), RECTANGLE_SIDE) >= 3:
         return False
     # a solid shape (a thumb, a coin, a badge with its light digit) is convex, a marker's digit
     # is not; light inside the dark beyond a fat digit's loops is a light digit on a dark sign
@@ -307,14 +311,14 @@ def _cropped_tight(gray: np.ndarray, ink: np.ndarray, middle: float, spread: flo
     `spread`: lightest minus darkest)."""
     if min(ink.shape) < 3 or np.count_nonzero(ink) > TIGHT_SHARE * ink.size:
         return False  # (a line of pixels has no inside)
-    if np.count_nonzero(_border(ink)) >= _border(ink).size / 2:
+    border = _border(ink)
+    if np.count_nonzero(border) >= border.size / 2:
         return False  # the paper covers the border
     rows, cols = max(1, round(TIGHT_MARGIN * ink.shape[0])), max(1, round(TIGHT_MARGIN * ink.shape[1]))
     if not (ink[:rows].any() and ink[-rows:].any() or ink[:, :cols].any() and ink[:, -cols:].any()):
         return False  # a crop tight around the ink reaches across it one way at least (a 1: top to bottom)
-    lines = (ink[rows], ink[-1 - rows], ink[:, cols], ink[:, -1 - cols])
-    if sum(line.mean() >= TIGHT_SHAPE_SIDE for line in lines) >= 3:
-        return False  # a shape's sides, not strokes: a speech bubble, a tag with its light digit
+    if _full_sides(ink, rows, cols, TIGHT_SHAPE_SIDE) >= 3:
+        return False  # a speech bubble, a tag with its light digit
     for side in (gray[ink], gray[~ink]):
         if abs(quantile(side, 0.5) - middle) < TIGHT_CONTRAST * spread / 2:
             return False
@@ -393,7 +397,7 @@ def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
     middle = (lightest + darkest) / 2
     if lightest - background < background - darkest:  # the paper is nearer the light end: dark ink
         return "light" if _cropped_tight(gray, gray > middle, middle, lightest - darkest) else "dark"
-    if _paper_frames_ink(gray, darkest, lightest) or _cropped_tight(gray, gray <= middle, middle, lightest - darkest):
+    if _paper_frames_ink(gray, middle) or _cropped_tight(gray, gray <= middle, middle, lightest - darkest):
         return "framed"
     # The median is the dark side. On a photo of a sheet of paper on a darker desk that is the
     # desk: then a large part of the grid is light (a light digit's strokes are thin, the grid
@@ -407,7 +411,8 @@ def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
     near_light = extreme_filter(light, 3, np.maximum)  # a stroke may fill its own cell: the sheet is beside it
     # the pixels as dark as the 16th darkest, all of them: which of equals np.argpartition
     # picks differs between CPUs (its x86 SIMD sort), and saturated ink is many equals
-    level = np.partition(gray.ravel(), min(PEAK_PIXELS, gray.size) - 1)[min(PEAK_PIXELS, gray.size) - 1]
+    darkest_pixels = min(PEAK_PIXELS, gray.size)
+    level = np.partition(gray.ravel(), darkest_pixels - 1)[darkest_pixels - 1]
     rows, cols = np.nonzero(gray <= level)
     on_sheet = near_light[rows * small.shape[0] // gray.shape[0], cols * small.shape[1] // gray.shape[1]]
     return "dark" if np.count_nonzero(on_sheet) > on_sheet.size / 2 else "light"
