@@ -16,7 +16,9 @@ beside it:
 3. lines       a component wider or taller than a digit, one enclosing others or a
                hollow box (a frame) loses its straight lines (runs longer than any digit
                stroke, rows or columns almost full of ink: underlines, ruled lines,
-               frames) and is split up again.
+               frames) and is split up again; flat parts side by side that span more
+               than a digit, or that are far fainter than the pen (a faint ruled line's
+               stubs beside the digits it crosses), are a line too.
 4. reject      what touches the image border and is not digit-sized (the paper's edge on
                a desk, a shadow's edge, vignette corners); long thin lines left over.
 5. merge       parts of one digit (a 5's cap, a 4 in two strokes, a faint joint): parts
@@ -78,6 +80,7 @@ LINE_FILL = 0.7  # a row (column) of such a component this full of ink is a line
 RULED = 5  # lines across the image in one part: a ruled page, not a digit (the reference digit's choice)
 FLAT = 0.15  # reference heights: a part no taller than this and wider than it is tall ...
 FLAT_LINE = 1.0  # ... is a line (or a faint line's fragment) when such parts side by side span this many
+FAINT_LINE = 0.6  # of the pen's strength: two or more such parts side by side this faint are a ruled line's
 BORDER_SIZE = (0.6, 1.3)  # heights, in reference heights, of a digit that touches the border
 MERGE_OVERLAP = 0.5  # of the narrower part's width: parts this much above one another are one digit
 MERGE_GAP = 0.4  # reference heights: ... when no further apart vertically than this
@@ -198,15 +201,25 @@ def _framed(mask: np.ndarray) -> bool:
     return sides >= FRAME_FILL and rows.mean() <= FRAME_HOLLOW
 
 
-def _without_flat_lines(parts: list[Component], reference: float) -> list[Component]:
+def _without_flat_lines(parts: list[Component], reference: float, ink: np.ndarray, pen: float) -> list[Component]:
     """`parts` without lines too short to strip as one component: an underline under two
     digits, a faint ruled line broken into dashes. Flat parts that share rows and together
-    span more than a digit are a line; a 5's cap or a 7's bar alone is narrower."""
+    span more than a digit are a line; a 5's cap or a 7's bar alone is narrower. So are two or
+    more side by side far fainter than the pen, however short: what is left of a faint ruled
+    line beside the digits it crosses, which would join them (its fragments are 0.4 of the
+    pen, a digit's flat stroke 0.6 or more)."""
     flat = [p for p in parts if p.height <= FLAT * reference and p.width >= 2 * p.height]
+    faint = [p for p in flat if _strength(p, ink) < FAINT_LINE * pen]
+
+    def beside(p: Component, others: list[Component]) -> list[Component]:
+        return [q for q in others if q.box[1] < p.box[3] and p.box[1] < q.box[3]]
+
     line = {
         id(p)
         for p in flat
-        if sum(q.width for q in flat if q.box[1] < p.box[3] and p.box[1] < q.box[3]) >= FLAT_LINE * reference
+        if sum(q.width for q in beside(p, flat)) >= FLAT_LINE * reference
+        or any(q is p for q in faint)
+        and len(beside(p, faint)) >= 2
     }
     return [p for p in parts if id(p) not in line]
 
@@ -344,6 +357,7 @@ def find_components(
     candidates.sort(key=lambda p: float(p.ink(ink).sum()), reverse=True)
     anchor = next((p for p in candidates if not p.blot()), candidates[0])
     reference = anchor.height
+    pen = _strength(anchor, ink)
     # step 3: strip straight lines from what is too big for a digit, and look again at what remains
     kept = []
     for part in parts:
@@ -367,7 +381,9 @@ def find_components(
         else:
             kept.append(part)
     parts = [
-        p for p in _without_flat_lines(kept, reference) if p.width <= WIDE * reference and p.height <= TALL * reference
+        p
+        for p in _without_flat_lines(kept, reference, ink, pen)
+        if p.width <= WIDE * reference and p.height <= TALL * reference
     ]
     # step 4: merge the parts of one digit, left to right; a dot is a speck, not a part of one
     parts = sorted((p for p in parts if not _dot(p, reference)), key=lambda p: p.box[0])
@@ -389,7 +405,6 @@ def find_components(
             groups[nearest] = _merged(groups[nearest], part)
     # steps 5 and 6: what is off the anchor's line, too small, or border residue
     tight_crop = not inner
-    pen = _strength(anchor, ink)
 
     def digit_like(group: Component) -> bool:
         overlap = min(group.box[3], anchor.box[3]) - max(group.box[1], anchor.box[1])

@@ -379,6 +379,35 @@ def test_a_dot_below_a_digit_is_a_speck_not_part_of_it(reader, mnist):
             assert reading.number == str(digit) and reading.digits[0].box == reading_alone.digits[0].box
 
 
+def test_what_is_left_of_a_faint_ruled_line_beside_digits_does_not_join_them(reader, mnist):
+    """A faint ruled line across a number is stripped with the digits it touches; where the
+    paper's light lets only a stub of it either side of a digit pass for ink, the stubs
+    (half as dark as the pen) joined the digit, widening its frame. Measured on these 40:
+    boxes right for 2 before, 40 now; numbers read 33 before, 40 now."""
+    rng = np.random.default_rng(0)
+    scale, gap = 3, 40
+    right_boxes = right_numbers = 0
+    for k in range(40):
+        chosen = 5000 + 3 * k + np.arange(3)
+        page = np.full((28 * scale + 2 * gap, 3 * (28 * scale + gap) + gap), 230, np.float32)
+        inked = []
+        for i, digit in enumerate(mnist.x_test[chosen]):
+            x = gap + i * (28 * scale + gap)
+            page[gap : gap + 28 * scale, x : x + 28 * scale] -= np.kron(digit, np.ones((scale, scale))) * 0.8
+            rows, cols = np.nonzero(digit)
+            inked.append((x + scale * cols.min(), x + scale * (cols.max() + 1), gap + scale * (rows.max() + 1)))
+        for left, right, bottom in inked:
+            row = bottom - scale * int(rng.integers(1, 4))
+            for start in (left - 6 * scale, right + 2 * scale):
+                page[row : row + 2, start : start + 4 * scale] *= 0.56
+        reading = reader.read_number(png(Image.fromarray(page.astype(np.uint8))))
+        right_numbers += reading.number == "".join(str(d) for d in mnist.y_test[chosen])
+        right_boxes += len(reading.digits) == 3 and all(
+            left - scale <= d.box[0] and d.box[2] <= right + scale for d, (left, right, _) in zip(reading.digits, inked)
+        )
+    assert right_boxes >= 38 and right_numbers >= 38, (right_boxes, right_numbers)
+
+
 def test_a_shadow_across_a_corner_is_not_read_as_a_digit(reader, mnist):
     """A hard shadow across a corner leaves a piece of middling grey "ink" at the page's edge,
     as tall as a digit, with nothing beyond it to compare; a pen's strokes are dark at their
