@@ -268,7 +268,8 @@ def _ink_above(gray: np.ndarray, background: np.ndarray, lightest: float, floor:
     return ink
 
 
-def _border(image: np.ndarray) -> np.ndarray:
+def border_pixels(image: np.ndarray) -> np.ndarray:
+    """The pixels along the four sides of an image, one flat array."""
     return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
 
 
@@ -284,7 +285,7 @@ def _paper_frames_ink(gray: np.ndarray, middle: float) -> bool:
     paper: a bold marker's digit cropped tight (a light digit's strokes meet the border at a
     few points at most). A dark rectangle in a light frame is a board, a screen or a padded
     image: light ink. (`middle`: halfway between the darkest and the lightest level.)"""
-    border = _border(gray)
+    border = border_pixels(gray)
     if np.count_nonzero(border > middle) < FRAMED * border.size:
         return False  # a light digit on dark paper: the border is dark (count_nonzero: cheaper than mean)
     if np.count_nonzero(gray > middle) < SHEET_SHARE * gray.size:
@@ -298,7 +299,7 @@ def _paper_frames_ink(gray: np.ndarray, middle: float) -> bool:
     # a solid shape (a thumb, a coin, a badge with its light digit) is convex, a marker's digit
     # is not; light inside the dark beyond a fat digit's loops is a light digit on a dark sign
     enclosed = _enclosed(dark)
-    return np.count_nonzero(enclosed) < FRAMED_HOLES * dark.size and _convex_share(dark | enclosed) < CONVEX
+    return np.count_nonzero(enclosed) < FRAMED_HOLES * dark.size and convex_share(dark | enclosed) < CONVEX
 
 
 def _cropped_tight(gray: np.ndarray, ink: np.ndarray, middle: float, spread: float) -> bool:
@@ -311,7 +312,7 @@ def _cropped_tight(gray: np.ndarray, ink: np.ndarray, middle: float, spread: flo
     `spread`: lightest minus darkest)."""
     if min(ink.shape) < 3 or np.count_nonzero(ink) > TIGHT_SHARE * ink.size:
         return False  # (a line of pixels has no inside)
-    border = _border(ink)
+    border = border_pixels(ink)
     if np.count_nonzero(border) >= border.size / 2:
         return False  # the paper covers the border
     rows, cols = max(1, round(TIGHT_MARGIN * ink.shape[0])), max(1, round(TIGHT_MARGIN * ink.shape[1]))
@@ -334,7 +335,7 @@ def _cropped_tight(gray: np.ndarray, ink: np.ndarray, middle: float, spread: flo
     corners = {paper[0, 0], paper[0, -1], paper[-1, 0], paper[-1, -1]}
     if len(corners) == 4 and corners <= set(pieces.tolist()):
         return False  # a corner of paper at every corner, apart: a vignette round a light middle
-    return _convex_share(ink | _enclosed(ink)) < CONVEX
+    return convex_share(ink | _enclosed(ink)) < CONVEX
 
 
 def _large_parts(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -352,7 +353,7 @@ def _enclosed(mask: np.ndarray) -> np.ndarray:
     return outside[1:-1, 1:-1] > 1  # label 1 is what reaches the border
 
 
-def _convex_share(mask: np.ndarray) -> float:
+def convex_share(mask: np.ndarray) -> float:
     """The share of its convex hull that a bool mask fills (the hull of its rows' ends, by
     Andrew's monotone chain; its area by the shoelace formula)."""
     rows = np.flatnonzero(mask.any(axis=1))
@@ -382,7 +383,7 @@ def _border_plane(gray: np.ndarray) -> np.ndarray:
     """The plane through the paper along the image's border (`gray` with light ink): where the
     ink fills most of the image, the light on the paper seen around it."""
     rows, cols = np.indices(gray.shape)
-    values, y, x = _border(gray), _border(rows), _border(cols)
+    values, y, x = border_pixels(gray), border_pixels(rows), border_pixels(cols)
     paper = values < (gray.min() + gray.max()) / 2
     design = np.column_stack([np.ones(np.count_nonzero(paper)), y[paper], x[paper]])
     a, b, c = np.linalg.lstsq(design, values[paper], rcond=None)[0]
@@ -490,7 +491,7 @@ def _fill_wide_strokes(gray: np.ndarray, ink: np.ndarray, background: np.ndarray
     # grain leaves dark specks between its clumps, a few pixels each; a stroke's inside is large
     large = np.bincount(labels.ravel(), minlength=count + 1) >= smallest
     enclosed = large & (inked >= WIDE_STROKE_RIM * np.maximum(around, 1))
-    enclosed[_border(labels)] = False
+    enclosed[border_pixels(labels)] = False
     enclosed[0] = False
     filled = enclosed[labels]
     if not filled.any():
@@ -501,7 +502,7 @@ def _fill_wide_strokes(gray: np.ndarray, ink: np.ndarray, background: np.ndarray
     for part in np.unique(parts[filled]):
         rows, cols = np.nonzero(parts == part)
         box = parts[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1] == part
-        if box.mean() > SOLID or _convex_share(box) >= CONVEX:
+        if box.mean() > SOLID or convex_share(box) >= CONVEX:
             filled[parts == part] = False
     ink[filled] = 1.0
     return bool(filled.any())

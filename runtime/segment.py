@@ -8,6 +8,8 @@ beside it:
 1. label       components of the ink (runs per row joined by union-find: numpy only);
                specks under 1 % of the largest area inside the image dropped at once;
                among many specks of one size (noise), only what stands out is kept.
+               Ink all along the border around one convex shape that is not ink is the
+               paper around an object filling the photo (a coin): no digit.
 2. reference   the digit height: the heaviest component that does not touch the border,
                is digit-sized, not much wider than a pair of digits, does not enclose
                others (all of them when every component touches the border: a tight crop),
@@ -60,7 +62,17 @@ from PIL import Image
 
 from tegaki.runtime.connected import label, runs
 from tegaki.runtime.errors import ImageError
-from tegaki.runtime.preprocessing import WORK_SIDE, extreme_filter, ink_map, quantile, to_grayscale, working_image
+from tegaki.runtime.preprocessing import (
+    CONVEX,
+    WORK_SIDE,
+    border_pixels,
+    convex_share,
+    extreme_filter,
+    ink_map,
+    quantile,
+    to_grayscale,
+    working_image,
+)
 
 SPECK_AREA = 0.01  # of the largest component's area: dropped before anything else
 MANY_PARTS = 40  # more components than this is a noisy page: a number with its clutter has a few dozen ...
@@ -108,6 +120,9 @@ NOISE_MARGIN = 6  # ... and anywhere this many times the grain (noise clumps: 3-
 CLUMPED = 3  # grain in clumps lies this many times its neighbours' difference off the plane (blur 1.2 px: 2.5)
 ALONG_BORDER = 0.5  # a group lies along the border when this share of its box's side there is ink
 PLANE_SAMPLES = 400  # paper pixels enough to fit that plane
+OBJECT_BORDER = 0.6  # of the border's pixels: ink along this much of it (a coin's corners: 0.84-0.94) ...
+OBJECT_CORNERS = 0.1  # ... and over this much of the image, around one convex part ...
+OBJECT_SHARE = 0.95  # ... that holds this much of what is not ink, is the paper around an object
 
 
 @dataclass(frozen=True)
@@ -266,6 +281,20 @@ def _ruled(part: Component, shape: tuple[int, int]) -> bool:
     return lines >= RULED
 
 
+def _around_an_object(ink: np.ndarray) -> bool:
+    """Whether the ink is the paper around one convex shape that fills the image (a coin, a
+    disc, a badge photographed close), taken for ink in a tight crop. A digit cropped tight
+    cuts what is not ink into several parts (a 0 encloses its hole)."""
+    inked = ink > 0
+    if border_pixels(inked).mean() < OBJECT_BORDER or np.count_nonzero(inked) < OBJECT_CORNERS * ink.size:
+        return False  # a digit touching the border of lit paper: paper along most of the border
+    labels, count = label(~inked)
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    if count == 0 or sizes.max() < OBJECT_SHARE * sizes.sum():
+        return False
+    return convex_share(labels == 1 + int(sizes.argmax())) >= CONVEX
+
+
 def _merged(a: Component, b: Component) -> Component:
     left, top = min(a.box[0], b.box[0]), min(a.box[1], b.box[1])
     right, bottom = max(a.box[2], b.box[2]), max(a.box[3], b.box[3])
@@ -333,6 +362,8 @@ def find_components(
         if len(kept) == 0:
             return [], 0.0
     parts = [parts[i] for i in kept]
+    if all(_touches_border(p, ink.shape) for p in parts) and _around_an_object(ink):
+        return [], 0.0
     smallest = max(MIN_SIDE, smallest_share * max(ink.shape))
     if (
         len(parts) == 1
