@@ -35,7 +35,8 @@ beside it:
                (see `split_wide`). A blot is never cut: its slices would read as 1s.
 8. plausible   a group with many loops (a scribble) or pinholes (noise), or one that fills
                its box without a loop (a blot) is marked implausible: the reader reports
-               it as unreadable. Pinholes in a thick stroke are not loops.
+               it as unreadable. Pinholes in a thick stroke are not loops, and the
+               finest (grain's pricks in a bold stroke, a pixel or two) are not noise.
 9. edges       a group with paper of one level on one side and another (or a band of
                "ink": the desk) on the other is a piece of a sheet's or a shadow's edge,
                not a 1 (`on_an_edge`, on the grey image the ink came from), unless its
@@ -105,7 +106,8 @@ NARROW_SURE = 0.9  # and only when the model is this sure of both pieces togethe
 SPLIT_WHOLE = 1.6  # reference heights: a group wider than this is never one digit
 SPLIT_HEIGHT = 0.7  # of the reference height: each piece of a cut must be this tall (not a tail)
 MAX_HOLES = 3  # an 8 has two; scribbles have many
-PINHOLES = 8  # more holes than this, however small, is noise
+PINHOLES = 8  # more holes than this is noise ...
+PINHOLE_AREA = 0.0005  # ... counting those of this share of the height squared (grain pricks a bold stroke finer)
 LOOP_AREA = 0.005  # of the height squared: a smaller hole is a pinhole in a thick stroke, not a loop
 MAX_FILL = 0.75  # fraction of its box a group may fill: more is a blot, not strokes (unless it has a loop: a thick 0)
 FAINT = 0.7  # of the reference digit's stroke strength: fainter at the border is not the same pen's ink
@@ -149,16 +151,17 @@ class Component:
     def plausible(self) -> bool:
         """Shape of a digit: few loops, strokes rather than a filled blot."""
         holes = _holes(self.mask, self.piece_count())
-        if holes > PINHOLES:
-            return False
         full = self._full()
-        if full or holes > MAX_HOLES:
-            holes = _loops(self.mask)  # rare: only then are the holes measured
+        if full or holes > MAX_HOLES:  # rare: only then are the holes measured
+            areas = _hole_areas(self.mask) / self.mask.shape[0] ** 2
+            if np.count_nonzero(areas >= PINHOLE_AREA) > PINHOLES:
+                return False
+            holes = int(np.count_nonzero(areas >= LOOP_AREA))
         return not (full and holes == 0) and holes <= MAX_HOLES
 
     def blot(self) -> bool:
         """Ink that fills its box without a loop: spilled, not written."""
-        return self._full() and _loops(self.mask) == 0
+        return self._full() and not np.any(_hole_areas(self.mask) >= LOOP_AREA * self.mask.shape[0] ** 2)
 
     def _full(self) -> bool:
         return self.mask.mean() > MAX_FILL and self.width > 0.6 * self.height  # a thick 1 fills its box
@@ -181,13 +184,12 @@ def _holes(mask: np.ndarray, pieces: int) -> int:
     return pieces - int(np.bincount(quads.ravel(), minlength=16) @ _QUAD_WEIGHTS) // 4
 
 
-def _loops(mask: np.ndarray) -> int:
-    """Holes of a bool mask big enough to be a digit's loop, not a pinhole in a thick stroke."""
+def _hole_areas(mask: np.ndarray) -> np.ndarray:
+    """The areas of a bool mask's holes, in pixels."""
     padded = np.ones((mask.shape[0] + 2, mask.shape[1] + 2), bool)
     padded[1:-1, 1:-1] = ~mask
     labels, _ = label(padded)  # 8-connected: diagonal pinholes merge, which only undercounts them
-    areas = np.bincount(labels.ravel())[2:]  # 0 is ink, 1 the outside (it holds the first pixel)
-    return int(np.count_nonzero(areas >= LOOP_AREA * mask.shape[0] ** 2))
+    return np.bincount(labels.ravel())[2:]  # 0 is ink, 1 the outside (it holds the first pixel)
 
 
 def _without_lines(mask: np.ndarray, longest_h: float, longest_v: float) -> np.ndarray:

@@ -367,6 +367,32 @@ def test_pinholes_in_a_thick_stroke_are_not_loops(reader, mnist):
             assert reading.number == str(digit), (digit, reading.number, reading.confidence)
 
 
+def grainy_photo(digit: np.ndarray, seed: int) -> Image.Image:
+    """A bold digit photographed on unevenly lit paper with a noisy sensor (grain 12-15 levels)."""
+    rng = np.random.default_rng(seed)
+    height = int(rng.integers(80, 120))
+    bold = ImageFilter.MaxFilter(int(rng.choice([3, 5, 7])))
+    ink = Image.fromarray(digit).resize((height, height), Image.Resampling.BILINEAR).filter(bold)
+    side = int(height * rng.uniform(1.6, 2.4))
+    strength = np.zeros((side, side), np.float32)
+    y, x = rng.integers(0, side - height, 2)
+    strength[y : y + height, x : x + height] = np.asarray(ink, np.float32) / 255
+    rows, cols = np.mgrid[0:side, 0:side] / side
+    angle = rng.uniform(0, 2 * np.pi)
+    light = 1 - rng.uniform(0.3, 0.5) * (np.cos(angle) * cols + np.sin(angle) * rows + 1) / 2
+    pixels = (rng.uniform(180, 240) * (1 - strength) + 30 * strength) * light
+    return Image.fromarray(np.clip(pixels + rng.normal(0, rng.uniform(12, 15), (side, side)), 0, 255).astype(np.uint8))
+
+
+def test_a_bold_digit_in_a_grainy_photo_is_read(reader, mnist):
+    """Grain pricks a bold stroke with dozens of pinholes a pixel or two across; they once
+    counted as a noise patch's holes and the digit was reported `?` however sure the model
+    was. Measured on these 60: 49 read right before (11 `?`), 60 now."""
+    chosen = np.arange(6000, 6060)
+    readings = reader.read_all([grainy_photo(mnist.x_test[i], int(i)) for i in chosen])
+    assert share_read(readings, mnist.y_test[chosen]) >= 0.93
+
+
 def test_a_dot_below_a_digit_is_a_speck_not_part_of_it(reader, mnist):
     for digit in (2, 6, 7):
         for image in first_of(mnist, digit, 3):
