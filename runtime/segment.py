@@ -222,11 +222,28 @@ def _without_flat_lines(parts: list[Component], reference: float, ink: np.ndarra
     """`parts` without lines too short to strip as one component: an underline under two
     digits, a faint ruled line broken into dashes. Flat parts that share rows and together
     span more than a digit are a line; a 5's cap or a 7's bar alone is narrower. So are two or
-    more side by side far fainter than the pen, however short: what is left of a faint ruled
-    line beside the digits it crosses, which would join them (its fragments are 0.4 of the
-    pen, a digit's flat stroke 0.6 or more)."""
+    more side by side, far fainter than the pen and than the digit nearest each, one of them
+    in a gap between digits, however short: what is left of a faint ruled line beside the
+    digits it crosses, which would join them (its fragments are 0.4 of the pen, a digit's
+    flat stroke 0.6 or more of its own, and above or below its body)."""
     flat = [p for p in parts if p.height <= FLAT * reference and p.width >= 2 * p.height]
-    faint = [p for p in flat if _strength(p, ink) < FAINT_LINE * pen]
+    others = [p for p in parts if not any(p is q for q in flat)]
+
+    def faint_beside_its_digit(p: Component) -> bool:
+        # against the nearest digit too: a light digit's own bar, broken by a pencil's skip,
+        # is as strong as the rest of that digit
+        strength = _strength(p, ink)
+        if strength >= FAINT_LINE * pen:
+            return False
+        nearest = min(others, key=lambda q: _gap(p, q), default=None)
+        return nearest is None or strength < FAINT_LINE * _strength(nearest, ink)
+
+    faint = [p for p in flat if faint_beside_its_digit(p)]
+
+    def in_a_gap(p: Component) -> bool:
+        # mostly beside the digits, not above or below one: a stub, not a digit's own bar
+        covered = max((min(p.box[2], q.box[2]) - max(p.box[0], q.box[0]) for q in others), default=0)
+        return covered < p.width / 2
 
     def beside(p: Component, others: list[Component]) -> list[Component]:
         return [q for q in others if q.box[1] < p.box[3] and p.box[1] < q.box[3]]
@@ -237,6 +254,7 @@ def _without_flat_lines(parts: list[Component], reference: float, ink: np.ndarra
         if sum(q.width for q in beside(p, flat)) >= FLAT_LINE * reference
         or any(q is p for q in faint)
         and len(beside(p, faint)) >= 2
+        and any(in_a_gap(q) for q in beside(p, faint))
     }
     return [p for p in parts if id(p) not in line]
 
