@@ -16,7 +16,9 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
                matte the anti-aliased fringe was blended against.
 3. polarity    MNIST digits are white on black. The background is most of the image, so
                a median nearer the light end than the dark end means dark ink on paper
-               (however dim the photo): invert. So does a sheet on a darker desk that
+               (however dim the photo): invert. So does a page under a spot light whose
+               fall-off darkens most of it, when block by block the paper is the light
+               side of the strokes. So does a sheet on a darker desk that
                fills less than half the photo: a large light region with the darkest
                pixels, the ink, on it; and light paper around the image's border, which
                frames a fat marker's digit cropped tight (its ink is most of the image).
@@ -83,6 +85,12 @@ TIGHT_MARGIN = 0.08  # ... when they reach this near two opposite sides (a crop 
 TIGHT_PIECE = 0.01  # ... in one part of this share of the image or more, and cut the paper into several ...
 TIGHT_CONTRAST = 0.3  # ... each side mostly this far from the middle level, of half the range (not a light's gradient)
 TIGHT_SHAPE_SIDE = 0.7  # ... and not three lines of the image, a margin inside its sides, this full (a bubble's sides)
+UNEVEN_BALANCE = (
+    1.6  # a median less than this much nearer the light end than the dark may be a spot light's fall-off ...
+)
+UNEVEN_BLOCKS = 4  # ... judged on this many blocks a side ...
+UNEVEN_CONTRAST = 0.3  # ... of those spanning this share of the image's range (strokes in them) ...
+UNEVEN_LIGHT = 1.0  # ... whose votes for light ink (in ranges) stay under this and half those for dark
 BACKGROUND_GRID = 32  # the background is estimated on an image this many pixels across
 BACKGROUND_WINDOW = 11  # opening window on that grid: wider than strokes, narrower than light changes
 FINE_WINDOW = 0.125  # of the image's longest side: the least window of the full-resolution opening ...
@@ -390,6 +398,26 @@ def _border_plane(gray: np.ndarray) -> np.ndarray:
     return (a + b * rows + c * cols).astype(np.float32)
 
 
+def _darker_locally(gray: np.ndarray, spread: float) -> bool:
+    """Whether, block by block, the ink lies below the paper: in each block with strokes in
+    it, the median (the paper there) is nearer the block's light end. Under a spot light
+    the page darkens towards its edges and the image's median says nothing. A light digit
+    cropped tight has blocks inside its bold strokes that vote the other way, and its dark
+    ground's blocks vote strongly for light ink."""
+    dark = light = 0.0
+    tops, lefts = (np.linspace(0, side, UNEVEN_BLOCKS + 1).astype(int) for side in gray.shape)
+    for top, bottom in zip(tops[:-1], tops[1:]):
+        for left, right in zip(lefts[:-1], lefts[1:]):
+            block = gray[top:bottom, left:right]
+            if not block.size:
+                continue
+            low, middle, high = quantile(block, 0.02), quantile(block, 0.5), quantile(block, 0.98)
+            if high - low >= UNEVEN_CONTRAST * spread:
+                vote = ((middle - low) - (high - middle)) / spread
+                dark, light = dark + max(vote, 0.0), light + max(-vote, 0.0)
+    return dark > 2 * light and light < UNEVEN_LIGHT
+
+
 def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
     """Step 3: "dark" ink on lighter paper, "framed" (dark ink filling most of the image, paper
     along its border) or "light" ink (`small`: `gray` on the coarse grid)."""
@@ -400,6 +428,8 @@ def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
         return "light" if _cropped_tight(gray, gray > middle, middle, lightest - darkest) else "dark"
     if _paper_frames_ink(gray, middle) or _cropped_tight(gray, gray <= middle, middle, lightest - darkest):
         return "framed"
+    if lightest - background < UNEVEN_BALANCE * (background - darkest) and _darker_locally(gray, lightest - darkest):
+        return "dark"
     # The median is the dark side. On a photo of a sheet of paper on a darker desk that is the
     # desk: then a large part of the grid is light (a light digit's strokes are thin, the grid
     # lies mostly between them), and the darkest pixels, the ink, are darker than the desk and
