@@ -18,9 +18,9 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
                a median nearer the light end than the dark end means dark ink on paper
                (however dim the photo): invert. So does a page under a spot light whose
                fall-off darkens most of it, when block by block the paper is the light
-               side of the strokes. So does a sheet on a darker desk that
-               fills less than half the photo: a large light region with the darkest
-               pixels, the ink, on it; and light paper around the image's border, which
+               side of the strokes; a sheet on a darker desk that fills less than half
+               the photo: a large light region with the darkest pixels, the ink, on it;
+               and light paper around the image's border, which
                frames a fat marker's digit cropped tight (its ink is most of the image).
                A digit cropped to its ink's box may be mostly ink either way round: one
                part across the crop, cutting the paper into corners and loops, is ink.
@@ -85,9 +85,7 @@ TIGHT_MARGIN = 0.08  # ... when they reach this near two opposite sides (a crop 
 TIGHT_PIECE = 0.01  # ... in one part of this share of the image or more, and cut the paper into several ...
 TIGHT_CONTRAST = 0.3  # ... each side mostly this far from the middle level, of half the range (not a light's gradient)
 TIGHT_SHAPE_SIDE = 0.7  # ... and not three lines of the image, a margin inside its sides, this full (a bubble's sides)
-UNEVEN_BALANCE = (
-    1.6  # a median less than this much nearer the light end than the dark may be a spot light's fall-off ...
-)
+UNEVEN_BALANCE = 1.6  # a median not this much nearer the light end than the dark: a spot light's fall-off? ...
 UNEVEN_BLOCKS = 4  # ... judged on this many blocks a side ...
 UNEVEN_CONTRAST = 0.3  # ... of those spanning this share of the image's range (strokes in them) ...
 UNEVEN_LIGHT = 1.0  # ... whose votes for light ink (in ranges) stay under this and half those for dark

@@ -93,7 +93,7 @@ LINE_FILL = 0.7  # a row (column) of such a component this full of ink is a line
 RULED = 5  # lines across the image in one part: a ruled page, not a digit (the reference digit's choice)
 FLAT = 0.15  # reference heights: a part no taller than this and wider than it is tall ...
 FLAT_LINE = 1.0  # ... is a line (or a faint line's fragment) when such parts side by side span this many
-FAINT_LINE = 0.6  # of the pen's strength: two or more such parts side by side this faint are a ruled line's
+FAINT_LINE = 0.6  # of the pen's and the nearest digit's strength: such parts side by side this faint are a line's
 BORDER_SIZE = (0.6, 1.3)  # heights, in reference heights, of a digit that touches the border
 MERGE_OVERLAP = 0.5  # of the narrower part's width: parts this much above one another are one digit
 MERGE_GAP = 0.4  # reference heights: ... when no further apart vertically than this
@@ -245,17 +245,12 @@ def _without_flat_lines(parts: list[Component], reference: float, ink: np.ndarra
         covered = max((min(p.box[2], q.box[2]) - max(p.box[0], q.box[0]) for q in others), default=0)
         return covered < p.width / 2
 
-    def beside(p: Component, others: list[Component]) -> list[Component]:
-        return [q for q in others if q.box[1] < p.box[3] and p.box[1] < q.box[3]]
+    def beside(p: Component, among: list[Component]) -> list[Component]:
+        return [q for q in among if q.box[1] < p.box[3] and p.box[1] < q.box[3]]
 
-    line = {
-        id(p)
-        for p in flat
-        if sum(q.width for q in beside(p, flat)) >= FLAT_LINE * reference
-        or any(q is p for q in faint)
-        and len(beside(p, faint)) >= 2
-        and any(in_a_gap(q) for q in beside(p, faint))
-    }
+    # a faint line's stubs: two or more side by side, one of them in a gap between digits
+    stubs = {id(p) for p in faint if len(beside(p, faint)) >= 2 and any(in_a_gap(q) for q in beside(p, faint))}
+    line = {id(p) for p in flat if sum(q.width for q in beside(p, flat)) >= FLAT_LINE * reference} | stubs
     return [p for p in parts if id(p) not in line]
 
 
