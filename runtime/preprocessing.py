@@ -426,8 +426,12 @@ def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
         return "light" if _cropped_tight(gray, gray > middle, middle, lightest - darkest) else "dark"
     if _paper_frames_ink(gray, middle) or _cropped_tight(gray, gray <= middle, middle, lightest - darkest):
         return "framed"
-    if lightest - background < UNEVEN_BALANCE * (background - darkest) and _darker_locally(gray, lightest - darkest):
-        return "dark"
+    if (
+        lightest - background < UNEVEN_BALANCE * (background - darkest)
+        and not _cropped_tight(gray, gray > middle, middle, lightest - darkest)
+        and _darker_locally(gray, lightest - darkest)
+    ):
+        return "dark"  # (a light digit cropped tight is light ink: its bold strokes vote dark)
     # The median is the dark side. On a photo of a sheet of paper on a darker desk that is the
     # desk: then a large part of the grid is light (a light digit's strokes are thin, the grid
     # lies mostly between them), and the darkest pixels, the ink, are darker than the desk and
