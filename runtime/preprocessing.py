@@ -20,8 +20,8 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
                fall-off darkens most of it, when block by block the paper is the light
                side of the strokes; a sheet on a darker desk that fills less than half
                the photo: a large light region with the darkest pixels, the ink, on it;
-               and light paper around the image's border, which
-               frames a fat marker's digit cropped tight (its ink is most of the image).
+               and light paper around the image's border, which frames a fat marker's
+               digit cropped tight (its ink is most of the image).
                A digit cropped to its ink's box may be mostly ink either way round: one
                part across the crop, cutting the paper into corners and loops, is ink.
 4. background  uneven lighting and paper tint are estimated as a smooth surface (a grey
@@ -421,15 +421,15 @@ def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
     along its border) or "light" ink (`small`: `gray` on the coarse grid)."""
     # extremes, not percentiles: a thin digit on a big page can be under 1% of the pixels
     darkest, background, lightest = gray.min(), quantile(gray, 0.5), gray.max()
-    middle = (lightest + darkest) / 2
+    middle, spread = (lightest + darkest) / 2, lightest - darkest
     if lightest - background < background - darkest:  # the paper is nearer the light end: dark ink
-        return "light" if _cropped_tight(gray, gray > middle, middle, lightest - darkest) else "dark"
-    if _paper_frames_ink(gray, middle) or _cropped_tight(gray, gray <= middle, middle, lightest - darkest):
+        return "light" if _cropped_tight(gray, gray > middle, middle, spread) else "dark"
+    if _paper_frames_ink(gray, middle) or _cropped_tight(gray, gray <= middle, middle, spread):
         return "framed"
     if (
         lightest - background < UNEVEN_BALANCE * (background - darkest)
-        and not _cropped_tight(gray, gray > middle, middle, lightest - darkest)
-        and _darker_locally(gray, lightest - darkest)
+        and _darker_locally(gray, spread)
+        and not _cropped_tight(gray, gray > middle, middle, spread)
     ):
         return "dark"  # (a light digit cropped tight is light ink: its bold strokes vote dark)
     # The median is the dark side. On a photo of a sheet of paper on a darker desk that is the

@@ -153,7 +153,7 @@ class Component:
         holes = _holes(self.mask, self.piece_count())
         full = self._full()
         if full or holes > MAX_HOLES:  # rare: only then are the holes measured
-            areas = _hole_areas(self.mask) / self.mask.shape[0] ** 2
+            areas = _hole_areas(self.mask)
             if np.count_nonzero(areas >= PINHOLE_AREA) > PINHOLES:
                 return False
             holes = int(np.count_nonzero(areas >= LOOP_AREA))
@@ -161,7 +161,7 @@ class Component:
 
     def blot(self) -> bool:
         """Ink that fills its box without a loop: spilled, not written."""
-        return self._full() and not np.any(_hole_areas(self.mask) >= LOOP_AREA * self.mask.shape[0] ** 2)
+        return self._full() and not np.any(_hole_areas(self.mask) >= LOOP_AREA)
 
     def _full(self) -> bool:
         return self.mask.mean() > MAX_FILL and self.width > 0.6 * self.height  # a thick 1 fills its box
@@ -185,11 +185,11 @@ def _holes(mask: np.ndarray, pieces: int) -> int:
 
 
 def _hole_areas(mask: np.ndarray) -> np.ndarray:
-    """The areas of a bool mask's holes, in pixels."""
+    """The areas of a bool mask's holes, as shares of its height squared."""
     padded = np.ones((mask.shape[0] + 2, mask.shape[1] + 2), bool)
     padded[1:-1, 1:-1] = ~mask
     labels, _ = label(padded)  # 8-connected: diagonal pinholes merge, which only undercounts them
-    return np.bincount(labels.ravel())[2:]  # 0 is ink, 1 the outside (it holds the first pixel)
+    return np.bincount(labels.ravel())[2:] / mask.shape[0] ** 2  # 0 is ink, 1 the outside (holds the first pixel)
 
 
 def _without_lines(mask: np.ndarray, longest_h: float, longest_v: float) -> np.ndarray:
@@ -226,8 +226,9 @@ def _without_flat_lines(parts: list[Component], reference: float, ink: np.ndarra
     in a gap between digits, however short: what is left of a faint ruled line beside the
     digits it crosses, which would join them (its fragments are 0.4 of the pen, a digit's
     flat stroke 0.6 or more of its own, and above or below its body)."""
-    flat = [p for p in parts if p.height <= FLAT * reference and p.width >= 2 * p.height]
-    others = [p for p in parts if not any(p is q for q in flat)]
+    is_flat = [p.height <= FLAT * reference and p.width >= 2 * p.height for p in parts]
+    flat = [p for p, f in zip(parts, is_flat) if f]
+    others = [p for p, f in zip(parts, is_flat) if not f]
 
     def faint_beside_its_digit(p: Component) -> bool:
         # against the nearest digit too: a light digit's own bar, broken by a pencil's skip,
@@ -249,7 +250,7 @@ def _without_flat_lines(parts: list[Component], reference: float, ink: np.ndarra
         return [q for q in among if q.box[1] < p.box[3] and p.box[1] < q.box[3]]
 
     # a faint line's stubs: two or more side by side, one of them in a gap between digits
-    stubs = {id(p) for p in faint if len(beside(p, faint)) >= 2 and any(in_a_gap(q) for q in beside(p, faint))}
+    stubs = {id(p) for p in faint if len(row := beside(p, faint)) >= 2 and any(in_a_gap(q) for q in row)}
     line = {id(p) for p in flat if sum(q.width for q in beside(p, flat)) >= FLAT_LINE * reference} | stubs
     return [p for p in parts if id(p) not in line]
 
