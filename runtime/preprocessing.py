@@ -33,7 +33,8 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
                A marker's stroke wider than a window is background to it, its outline
                ink: what the outline encloses, as dark as the pen, is ink (and the
                coarse window is widened to the strokes). Where the ink fills the image,
-               the background is the plane through the paper along its border.
+               the background is the plane through the paper along its border (a
+               digit cropped tight, dark or light).
 5. find        the digits among the ink: connected components, with lines, frames,
                specks and the residue of desks, shadows and vignettes set aside, broken
                digits merged and touching ones cut (tegaki.runtime.segment; the
@@ -417,15 +418,16 @@ def _darker_locally(gray: np.ndarray, spread: float) -> bool:
 
 
 def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
-    """Step 3: "dark" ink on lighter paper, "framed" (dark ink filling most of the image, paper
-    along its border) or "light" ink (`small`: `gray` on the coarse grid)."""
+    """Step 3: "dark" ink on lighter paper, "dark framed" (dark ink filling most of the image, paper
+    along its border), "light framed" (the same with light ink: a light digit cropped tight)
+    or "light" ink (`small`: `gray` on the coarse grid)."""
     # extremes, not percentiles: a thin digit on a big page can be under 1% of the pixels
     darkest, background, lightest = gray.min(), quantile(gray, 0.5), gray.max()
     middle, spread = (lightest + darkest) / 2, lightest - darkest
     if lightest - background < background - darkest:  # the paper is nearer the light end: dark ink
-        return "light" if _cropped_tight(gray, gray > middle, middle, spread) else "dark"
+        return "light framed" if _cropped_tight(gray, gray > middle, middle, spread) else "dark"
     if _paper_frames_ink(gray, middle) or _cropped_tight(gray, gray <= middle, middle, spread):
-        return "framed"
+        return "dark framed"
     if (
         lightest - background < UNEVEN_BALANCE * (background - darkest)
         and _darker_locally(gray, spread)
@@ -462,7 +464,7 @@ def ink_map(gray: np.ndarray, floor: float = 0.0) -> np.ndarray:
     small = np.asarray(Image.fromarray(gray).resize(small_size, Image.Resampling.BOX), dtype=np.float32)
     lightest = float(small.max())  # averaged over a cell: a glint or a hot pixel is not the paper
     polarity = _polarity(gray, small)
-    if polarity != "light":
+    if polarity in ("dark", "dark framed"):
         gray, small = 1.0 - gray, 1.0 - small
 
     def coarse_background(window: int) -> np.ndarray:
@@ -470,8 +472,9 @@ def ink_map(gray: np.ndarray, floor: float = 0.0) -> np.ndarray:
         return np.asarray(opened.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
 
     coarse = coarse_background(BACKGROUND_WINDOW)
-    if polarity == "framed":
-        # no window fits between strokes that fill the image: the paper around them shows the light
+    if polarity in ("dark framed", "light framed"):
+        # no window fits between strokes that fill the image (a light one's too, or its "background"
+        # rises into them and leaves scraps): the paper around them shows the light
         background = np.minimum(coarse, _border_plane(gray))
         ink = _ink_above(gray, background, lightest, floor)
         _fill_wide_strokes(gray, ink, background)

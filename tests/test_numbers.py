@@ -724,6 +724,37 @@ def test_a_digit_cropped_tight_around_bold_strokes_is_read_in_either_polarity(re
     assert share_read(dark_ink, labels) >= 0.75, [getattr(r, "number", r) for r in dark_ink]
 
 
+def test_a_fat_marker_s_light_digit_cropped_tight_keeps_its_strokes(reader, mnist):
+    """A light digit in a fat marker (strokes a quarter of its height), cropped to its ink:
+    the polarity step found the light strokes right, but the background step's window fits
+    inside them, lifted the "background" into the strokes and left scraps (no digit found).
+    Its dark ground lies along the border as paper does around a dark digit cropped tight,
+    so its background is now the plane through the border, as for that digit. Measured on
+    these 60: light ink 11 read right before, 38 now; dark ink 40 before and now (the model
+    reads such bold digits at about 95 % as MNIST tensors: most of the rest is their loops
+    filled in at this size)."""
+    rng = np.random.default_rng(8)
+    crops, labels = [], []
+    for k, (image, label) in enumerate(zip(mnist.x_test[8000:8060], mnist.y_test[8000:8060])):
+        bold = Image.fromarray(image).filter(ImageFilter.MaxFilter(5))
+        big = np.asarray(bold.resize((28 * (3 + k % 3),) * 2, Image.Resampling.BICUBIC), np.float32) / 255
+        rows, cols = np.nonzero(big > 0.3)
+        margin = k % 3
+        crops.append(
+            big[
+                max(rows.min() - margin, 0) : rows.max() + 1 + margin,
+                max(cols.min() - margin, 0) : cols.max() + 1 + margin,
+            ]
+        )
+        labels.append(label)
+
+    def drawn(ink: int, paper: int) -> list[np.ndarray]:
+        return [np.clip(paper + (ink - paper) * c + rng.normal(0, 3, c.shape), 0, 255).astype(np.uint8) for c in crops]
+
+    assert share_read(reader.read_all(drawn(230, 30)), labels) >= 0.55
+    assert share_read(reader.read_all(drawn(25, 225)), labels) >= 0.55
+
+
 def test_a_light_digit_on_a_dark_square_padded_with_white_keeps_its_polarity(reader, mnist):
     """MNIST's own white-on-black digit, padded with white (a screenshot, a scan's margin):
     paper-coloured border and dark most of the image, like a marker's tight crop, but the
