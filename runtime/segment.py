@@ -336,14 +336,11 @@ def _strength(part: Component, ink: np.ndarray) -> float:
 def _dot(part: Component, reference: float) -> bool:
     """A small round blot: a speck or a pen's dot. A piece of a digit (a 5's cap, a 4's
     stroke) is a line: longer than wide, or thin for its box."""
-    # the pixel grid leaves a small disc a one-pixel tip on each side: its fill is the body's
-    rows, cols = (np.flatnonzero(part.mask.sum(axis=axis) > 1) for axis in (1, 0))
-    body = part.mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] if len(rows) and len(cols) else part.mask
     return (
         part.height < SPECK_HEIGHT * reference
         and part.width <= DOT_ASPECT * part.height
         and part.height <= DOT_ASPECT * part.width
-        and body.mean() >= DOT_FILL
+        and part.mask.mean() >= DOT_FILL
     )
 
 
