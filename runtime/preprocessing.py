@@ -23,7 +23,9 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
                and light paper around the image's border, which frames a fat marker's
                digit cropped tight (its ink is most of the image).
                A digit cropped to its ink's box may be mostly ink either way round: one
-               part across the crop, cutting the paper into corners and loops, is ink.
+               part across the crop, cutting the paper into corners and loops, is ink;
+               so is a ring round one round hole (a bold 0), though a coin or a badge
+               is convex with what it encloses too.
 4. background  uneven lighting and paper tint are estimated as a smooth surface (a grey
                opening at low resolution, wider than any stroke) and subtracted; what is
                left below an Otsu threshold is paper texture and set to black; strokes
