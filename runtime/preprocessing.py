@@ -88,7 +88,8 @@ TIGHT_MARGIN = 0.08  # ... when they reach this near two opposite sides (a crop 
 TIGHT_PIECE = 0.01  # ... in one part of this share of the image or more, and cut the paper into several ...
 TIGHT_CONTRAST = 0.3  # ... each side mostly this far from the middle level, of half the range (not a light's gradient)
 TIGHT_SHAPE_SIDE = 0.7  # ... and not three lines of the image, a margin inside its sides, this full (a bubble) ...
-HOLE_ASPECT, HOLE_CONVEX = 2.5, 0.75  # ... nor convex with what it encloses, but for one round hole (a bold 0)
+HOLE_ASPECT, HOLE_CONVEX = 2.5, 0.75  # ... nor convex with what it encloses, but for one round hole (a bold 0) ...
+HOLE_SIDE = 0.2  # ... and this much of the ring across, both ways (a coin's centre hole, a badge's dot: less)
 UNEVEN_BALANCE = 1.6  # a median not this much nearer the light end than the dark: a spot light's fall-off? ...
 UNEVEN_BLOCKS = 4  # ... judged on this many blocks a side ...
 UNEVEN_CONTRAST = 0.3  # ... of those spanning this share of the image's range (strokes in them) ...
@@ -349,14 +350,24 @@ def _cropped_tight(gray: np.ndarray, ink: np.ndarray, middle: float, spread: flo
     if convex_share(ink | enclosed) < CONVEX:
         return True
     # convex with what it encloses: a coin, a badge with its digit; or a bold 0, whose hole
-    # is one round piece (a badge's light digit has strokes, a 1's bar is long)
+    # is one round piece (a badge's light digit has strokes, a 1's bar is long) and not a pinhole
     holes, large = _large_parts(enclosed)
     if len(large) != 1:
         return False
     hole = holes == large[0]
-    rows, cols = np.flatnonzero(hole.any(axis=1)), np.flatnonzero(hole.any(axis=0))
-    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
-    return max(height, width) <= HOLE_ASPECT * min(height, width) and convex_share(hole) >= HOLE_CONVEX
+    height, width = _extent(hole)
+    outer_height, outer_width = _extent(ink)
+    return (
+        max(height, width) <= HOLE_ASPECT * min(height, width)
+        and min(height / outer_height, width / outer_width) >= HOLE_SIDE
+        and convex_share(hole) >= HOLE_CONVEX
+    )
+
+
+def _extent(mask: np.ndarray) -> tuple[int, int]:
+    """Height and width of a bool mask's box."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)
 
 
 def _large_parts(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
