@@ -355,8 +355,8 @@ def _cropped_tight(gray: np.ndarray, ink: np.ndarray, middle: float, spread: flo
     if len(large) != 1:
         return False
     hole = holes == large[0]
-    height, width = _extent(hole)
-    outer_height, outer_width = _extent(ink)
+    height, width = _cropped(hole).shape
+    outer_height, outer_width = _cropped(ink).shape
     return (
         max(height, width) <= HOLE_ASPECT * min(height, width)
         and min(height / outer_height, width / outer_width) >= HOLE_SIDE
@@ -364,10 +364,10 @@ def _cropped_tight(gray: np.ndarray, ink: np.ndarray, middle: float, spread: flo
     )
 
 
-def _extent(mask: np.ndarray) -> tuple[int, int]:
-    """Height and width of a bool mask's box."""
+def _cropped(mask: np.ndarray) -> np.ndarray:
+    """A bool mask cut to the box of its True pixels (it has some)."""
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)
+    return mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 def _large_parts(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -560,8 +560,7 @@ def _fill_wide_strokes(gray: np.ndarray, ink: np.ndarray, background: np.ndarray
     # background, as the opening had it; a marker's digit keeps its strokes' shape
     parts, _ = label(filled | (ink > 0))
     for part in np.unique(parts[filled]):
-        rows, cols = np.nonzero(parts == part)
-        box = parts[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1] == part
+        box = _cropped(parts == part)
         if box.mean() > SOLID or convex_share(box) >= CONVEX:
             filled[parts == part] = False
     ink[filled] = 1.0
