@@ -36,7 +36,7 @@ from tegaki.runtime.preprocessing import (
     to_grayscale,
     working_image,
 )
-from tegaki.runtime.segment import find_digits, split_wide
+from tegaki.runtime.segment import find_digits, join_broken, split_wide
 
 DEFAULT_MODEL = "edge-int8.onnx"  # in tegaki.assets; see assets/README.md for how it was made
 MIN_CONFIDENCE = 0.5  # a digit the model is less sure of is reported unreadable ("?"), not guessed
@@ -209,6 +209,7 @@ class DigitReader:
                         for group in groups
                         for piece in split_wide(ink, group, frame_digit, self._classify, reference)
                     ]
+                    groups = join_broken(ink, groups, frame_digit, self._classify, reference)
                     if not groups:
                         raise ImageError("no digit found")
                     if max_digits is not None and len(groups) > max_digits:

@@ -33,6 +33,10 @@ beside it:
 7. split       a group much wider than a digit is cut along the low points of its column
                profile; the option whose pieces the model more likely reads right is kept
                (see `split_wide`). A blot is never cut: its slices would read as 1s.
+7b. join      neighbours whose ink nearly touches, one of them too short for a digit
+               (a 6's stem beside its loop, a 4's arm beside its stem: a pen that skipped),
+               are one digit when the model is surer of them together than of both apart
+               (see `join_broken`). Touching pieces are a cut's, already weighed.
 8. plausible   a group with many loops (a scribble) or pinholes (noise), or one that fills
                its box without a loop (a blot) is marked implausible: the reader reports
                it as unreadable. Pinholes in a thick stroke are not loops, and the
@@ -104,6 +108,9 @@ NARROW_ASPECT = 0.75  # ... or, down to this, a digit with a 1 glued to it ("71"
 NECK = 0.2  # of its height: such a group is cut only where a column holds less ink (a touch, not a stroke)
 NARROW_SURE = 0.9  # and only when the model is this sure of both pieces together (product)
 SPLIT_WHOLE = 1.6  # reference heights: a group wider than this is never one digit
+JOIN_GAP = 0.1  # reference heights: parts whose ink comes this close may be one digit broken apart ...
+JOIN_SHORT = 0.75  # ... when one is less tall than this many (a piece, not a digit) ...
+JOIN_WIDTH = 1.5  # ... and together no wider than this many of their height (or the reference's)
 SPLIT_HEIGHT = 0.7  # of the reference height: each piece of a cut must be this tall (not a tail)
 MAX_HOLES = 3  # an 8 has two; scribbles have many
 PINHOLES = 8  # more holes than this is noise ...
@@ -535,6 +542,48 @@ def split_wide(
     if len(best) == 1:
         return best
     return [piece for part in best for piece in split_wide(ink, part, frame, classify, reference)]
+
+
+def _near(a: Component, b: Component, reach: int) -> bool:
+    """Whether some ink of `a` lies within `reach` pixels (8-neighbourhood steps) of ink of `b`."""
+    left, top = min(a.box[0], b.box[0]) - reach, min(a.box[1], b.box[1]) - reach
+    right, bottom = max(a.box[2], b.box[2]) + reach, max(a.box[3], b.box[3]) + reach
+    planes = np.zeros((2, bottom - top, right - left), bool)
+    for plane, part in zip(planes, (a, b)):
+        plane[part.box[1] - top : part.box[3] - top, part.box[0] - left : part.box[2] - left] = part.mask
+    return bool(np.any(extreme_filter(planes[0], 2 * reach + 1, np.maximum) & planes[1]))
+
+
+def join_broken(
+    ink: np.ndarray, groups: list[Component], frame: Callable[[np.ndarray], np.ndarray], classify: Classify, reference: float
+) -> list[Component]:
+    """Step 7b: neighbours whose ink nearly touches (a 6's stem beside its loop, a sliver of a
+    stroke, a slanted 1 broken across) are one digit when together they have a digit's shape
+    and the model is surer of them together than of both apart."""
+    reach = max(1, round(JOIN_GAP * reference))
+    pairs = []
+    for i in range(len(groups) - 1):
+        a, b = groups[i], groups[i + 1]
+        together = _merged(a, b)
+        if (
+            min(a.height, b.height) < JOIN_SHORT * reference
+            and together.width <= JOIN_WIDTH * max(together.height, reference)
+            and together.height <= TALL * reference
+            and not _near(a, b, 1)  # touching: the pieces of a cut, which split_wide already weighed
+            and _near(a, b, reach)
+        ):
+            pairs.append((i, together))
+    if not pairs:
+        return groups
+    frames = [frame(g.ink(ink)) for i, together in pairs for g in (groups[i], groups[i + 1], together)]
+    confidence = classify(frames).max(axis=1).reshape(-1, 3)
+    joined = list(groups)
+    taken: set[int] = set()
+    for (i, together), (a, b, both) in sorted(zip(pairs, confidence), key=lambda item: item[1][1] * item[1][0] - item[1][2]):
+        if both > a * b and not {i, i + 1} & taken:
+            joined[i], joined[i + 1] = together, None
+            taken |= {i, i + 1}
+    return [g for g in joined if g is not None]
 
 
 def _cropped(group: Component, start: int, end: int) -> Component | None:

@@ -433,6 +433,33 @@ def test_a_dot_below_a_digit_is_a_speck_not_part_of_it(reader, mnist):
             assert reading.number == str(digit) and reading.digits[0].box == reading_alone.digits[0].box
 
 
+def broken_across(digit: np.ndarray, angle: float, offset: float) -> np.ndarray:
+    """The digit with a pale gap 1.2 px wide across it (a pen that skipped), at `angle` from
+    the horizontal and `offset` px from its centre of ink."""
+    rows, cols = np.mgrid[0:28, 0:28].astype(float)
+    weight = digit.astype(float)
+    cy, cx = (weight * rows).sum() / weight.sum(), (weight * cols).sum() / weight.sum()
+    across = (cols - cx) * np.sin(angle) - (rows - cy) * np.cos(angle) - offset
+    return np.where(np.abs(across) < 0.6, 0, digit).astype(np.uint8)
+
+
+def test_a_digit_broken_by_a_skipping_pen_is_one_digit(reader, mnist):
+    """Pieces side by side (a 6's stem beside its loop, a 4's arm beside its stem) are one
+    digit when the model reads them better together: 14 of these 150 rows read a digit too
+    many before join_broken, 2 with it (140 right, 129 before)."""
+    rng = np.random.default_rng(0)
+    pages, labels = [], []
+    for i in range(150):
+        left, right = rng.integers(len(mnist.x_test), size=2)
+        angle = rng.uniform(0.3, 1.3) * rng.choice([-1, 1])  # 17-75 degrees off the horizontal
+        middle = broken_across(mnist.x_test[i], angle, rng.uniform(-3, 3))
+        pages.append(png(Image.fromarray(on_paper([mnist.x_test[left], middle, mnist.x_test[right]]))))
+        labels.append(f"{mnist.y_test[left]}{mnist.y_test[i]}{mnist.y_test[right]}")
+    readings = reader.read_all(pages)
+    too_long = sum(len(getattr(r, "number", "")) > 3 for r in readings)
+    assert too_long <= 6 and share_read(readings, labels) >= 0.89, (too_long, share_read(readings, labels))
+
+
 def test_what_is_left_of_a_faint_ruled_line_beside_digits_does_not_join_them(reader, mnist):
     """A faint ruled line across a number is stripped with the digits it touches; where the
     paper's light lets only a stub of it either side of a digit pass for ink, the stubs
