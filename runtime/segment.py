@@ -555,7 +555,11 @@ def _near(a: Component, b: Component, reach: int) -> bool:
 
 
 def join_broken(
-    ink: np.ndarray, groups: list[Component], frame: Callable[[np.ndarray], np.ndarray], classify: Classify, reference: float
+    ink: np.ndarray,
+    groups: list[Component],
+    frame: Callable[[np.ndarray], np.ndarray],
+    classify: Classify,
+    reference: float,
 ) -> list[Component]:
     """Step 7b: neighbours whose ink nearly touches (a 6's stem beside its loop, a sliver of a
     stroke, a slanted 1 broken across) are one digit when together they have a digit's shape
@@ -577,12 +581,12 @@ def join_broken(
         return groups
     frames = [frame(g.ink(ink)) for i, together in pairs for g in (groups[i], groups[i + 1], together)]
     confidence = classify(frames).max(axis=1).reshape(-1, 3)
-    joined = list(groups)
-    taken: set[int] = set()
-    for (i, together), (a, b, both) in sorted(zip(pairs, confidence), key=lambda item: item[1][1] * item[1][0] - item[1][2]):
-        if both > a * b and not {i, i + 1} & taken:
+    gains = confidence[:, 2] - confidence[:, 0] * confidence[:, 1]
+    joined: list[Component | None] = list(groups)
+    for k in np.argsort(-gains, kind="stable"):  # the surest join first: a part joins one neighbour
+        i, together = pairs[k]
+        if gains[k] > 0 and joined[i] is groups[i] and joined[i + 1] is groups[i + 1]:
             joined[i], joined[i + 1] = together, None
-            taken |= {i, i + 1}
     return [g for g in joined if g is not None]
 
 
