@@ -24,8 +24,9 @@ beside it:
 4. reject      what touches the image border and is not digit-sized (the paper's edge on
                a desk, a shadow's edge, vignette corners); long thin lines left over.
 5. merge       parts of one digit (a 5's cap, a 4 in two strokes, a faint joint): parts
-               mostly above one another, and small parts close beside a digit; a small
-               round dot is a speck, never a part.
+               mostly above one another, two small parts whose ink nearly touches and
+               that together are digit-tall (a slanted 1 broken corner to corner), and
+               small parts close beside a digit; a small round dot is a speck, never a part.
 6. specks      groups much smaller than the reference height dropped; ghosts (a fifth of
                the pen's strength: a vignette's residue) dropped anywhere, and at the
                border groups much fainter than the reference digit (a shadow's or a
@@ -351,6 +352,29 @@ def _dot(part: Component, reference: float) -> bool:
     )
 
 
+def _halves_joined(small: list[Component], reference: float) -> list[Component]:
+    """Small parts two by two: a pair that nearly touches and together is as tall as a digit
+    is one, broken across (a slanted 1 whose halves lie corner to corner)."""
+    parts, joined = sorted(small, key=lambda p: p.box[0]), []
+    while parts:
+        part = parts.pop(0)
+        for other in parts:
+            whole = _merged(part, other)
+            if whole.height >= JOIN_SHORT * reference and _nearly_one(part, other, whole, reference):
+                parts.remove(other)
+                part = whole
+                break
+        joined.append(part)
+    return joined
+
+
+def _nearly_one(a: Component, b: Component, together: Component, reference: float) -> bool:
+    """Whether two parts may be one digit that broke apart: their ink nearly touches and
+    together they are no wider than a digit."""
+    reach = max(1, round(JOIN_GAP * reference))
+    return together.width <= JOIN_WIDTH * max(together.height, reference) and _near(a, b, reach)
+
+
 def _gap(a: Component, b: Component) -> int:
     """Pixels between two boxes (0 when they overlap)."""
     return max(a.box[0] - b.box[2], b.box[0] - a.box[2], a.box[1] - b.box[3], b.box[1] - a.box[3], 0)
@@ -450,9 +474,11 @@ def find_components(
         else:
             groups.append(part)
     # a small part beside a digit is a piece of it (a 5's cap that leans away from its body)
-    small = [g for g in groups if g.height < SPECK_HEIGHT * reference]
-    groups = [g for g in groups if g.height >= SPECK_HEIGHT * reference]
-    for part in small:
+    small = _halves_joined([g for g in groups if g.height < SPECK_HEIGHT * reference], reference)
+    groups = [g for g in groups if g.height >= SPECK_HEIGHT * reference] + [
+        g for g in small if g.height >= SPECK_HEIGHT * reference
+    ]
+    for part in (g for g in small if g.height < SPECK_HEIGHT * reference):
         gaps = [_gap(part, g) for g in groups]
         if gaps and min(gaps) <= ATTACH_GAP * reference:
             nearest = int(np.argmin(gaps))
@@ -564,17 +590,15 @@ def join_broken(
     """Step 7b: neighbours whose ink nearly touches (a 6's stem beside its loop, a sliver of a
     stroke, a slanted 1 broken across) are one digit when together they have a digit's shape
     and the model is surer of them together than of both apart."""
-    reach = max(1, round(JOIN_GAP * reference))
     pairs = []
     for i in range(len(groups) - 1):
         a, b = groups[i], groups[i + 1]
         together = _merged(a, b)
         if (
             min(a.height, b.height) < JOIN_SHORT * reference
-            and together.width <= JOIN_WIDTH * max(together.height, reference)
             and together.height <= TALL * reference
             and not _near(a, b, 1)  # touching: the pieces of a cut, which split_wide already weighed
-            and _near(a, b, reach)
+            and _nearly_one(a, b, together, reference)
         ):
             pairs.append((i, together))
     if not pairs:
