@@ -24,8 +24,9 @@ beside it:
 4. reject      what touches the image border and is not digit-sized (the paper's edge on
                a desk, a shadow's edge, vignette corners); long thin lines left over.
 5. merge       parts of one digit (a 5's cap, a 4 in two strokes, a faint joint): parts
-               mostly above one another, two small parts whose ink nearly touches and
-               that together are digit-tall (a slanted 1 broken corner to corner), and
+               mostly above one another, two small strokes along one line whose ink
+               nearly touches and that together are digit-tall (a slanted 1 broken corner
+               to corner), and
                small parts close beside a digit; a small round dot is a speck, never a part.
 6. specks      groups much smaller than the reference height dropped; ghosts (a fifth of
                the pen's strength: a vignette's residue) dropped anywhere, and at the
@@ -34,10 +35,12 @@ beside it:
 7. split       a group much wider than a digit is cut along the low points of its column
                profile; the option whose pieces the model more likely reads right is kept
                (see `split_wide`). A blot is never cut: its slices would read as 1s.
-7b. join      neighbours whose ink nearly touches, one of them too short for a digit
-               (a 6's stem beside its loop, a 4's arm beside its stem: a pen that skipped),
-               are one digit when the model is surer of them together than of both apart
-               (see `join_broken`). Touching pieces are a cut's, already weighed.
+7b. join      neighbours whose ink nearly touches, one of them too short for a digit,
+               are one digit (see `join_broken`) when the model reads them together as a
+               digit neither reads alone, surer than of either (a 6's stem beside its loop:
+               "1" and "0"), or they lie one above the other (a slanted 1 broken across).
+               A short digit beside its neighbour (a small 1 by a 7) reads as that
+               neighbour: it stays. Touching pieces are a cut's, already weighed.
 8. plausible   a group with many loops (a scribble) or pinholes (noise), or one that fills
                its box without a loop (a blot) is marked implausible: the reader reports
                it as unreadable. Pinholes in a thick stroke are not loops, and the
@@ -112,6 +115,10 @@ SPLIT_WHOLE = 1.6  # reference heights: a group wider than this is never one dig
 JOIN_GAP = 0.1  # reference heights: parts whose ink comes this close may be one digit broken apart ...
 JOIN_SHORT = 0.75  # ... when one is less tall than this many (a piece, not a digit) ...
 JOIN_WIDTH = 1.5  # ... and together no wider than this many of their height (or the reference's)
+JOIN_SURE = 0.8  # the model's least confidence in a digit joined from parts
+JOIN_STACKED = 0.3  # of the shorter part's height: parts sharing fewer rows lie one above the other
+IN_LINE = 15  # degrees: two small parts this close to the line between them are halves of a stroke ...
+LINE_ELONGATED = 2.0  # ... when each is this many times longer than wide
 SPLIT_HEIGHT = 0.7  # of the reference height: each piece of a cut must be this tall (not a tail)
 MAX_HOLES = 3  # an 8 has two; scribbles have many
 PINHOLES = 8  # more holes than this is noise ...
@@ -353,19 +360,41 @@ def _dot(part: Component, reference: float) -> bool:
 
 
 def _halves_joined(small: list[Component], reference: float) -> list[Component]:
-    """Small parts two by two: a pair that nearly touches and together is as tall as a digit
-    is one, broken across (a slanted 1 whose halves lie corner to corner)."""
+    """Small parts two by two: two strokes along one line that nearly touch and together are
+    as tall as a digit are one, broken across (a slanted 1 whose halves lie corner to corner;
+    not a letter's or a tick's two strokes at an angle)."""
     parts, joined = sorted(small, key=lambda p: p.box[0]), []
     while parts:
         part = parts.pop(0)
         for other in parts:
             whole = _merged(part, other)
-            if whole.height >= JOIN_SHORT * reference and _nearly_one(part, other, whole, reference):
+            if (
+                whole.height >= JOIN_SHORT * reference
+                and _nearly_one(part, other, whole, reference)
+                and _in_line(part, other)
+            ):
                 parts.remove(other)
                 part = whole
                 break
         joined.append(part)
     return joined
+
+
+def _in_line(a: Component, b: Component) -> bool:
+    """Whether two parts are strokes along one line: each elongated, pointing along the line
+    between their centres (the halves of a broken 1, not two strokes of a letter or a tick)."""
+    centres, axes = [], []
+    for part in (a, b):
+        rows, cols = np.nonzero(part.mask)
+        points = np.stack([rows + part.box[1], cols + part.box[0]], axis=1).astype(np.float64)
+        centres.append(points.mean(axis=0))
+        spread, directions = np.linalg.eigh(np.cov(points.T) if len(points) > 2 else np.eye(2))
+        if spread[1] < LINE_ELONGATED**2 * max(spread[0], 1e-9):
+            return False
+        axes.append(directions[:, 1])
+    between = centres[1] - centres[0]
+    between /= max(float(np.hypot(*between)), 1e-9)
+    return all(abs(float(axis @ between)) >= np.cos(np.radians(IN_LINE)) for axis in axes)
 
 
 def _nearly_one(a: Component, b: Component, together: Component, reference: float) -> bool:
@@ -587,10 +616,11 @@ def join_broken(
     classify: Classify,
     reference: float,
 ) -> list[Component]:
-    """Step 7b: neighbours whose ink nearly touches (a 6's stem beside its loop, a sliver of a
-    stroke, a slanted 1 broken across) are one digit when together they have a digit's shape
-    and the model is surer of them together than of both apart."""
-    pairs = []
+    """Step 7b: neighbours whose ink nearly touches, one too short for a digit, are one digit
+    when together they have a digit's shape and the model reads them, surely, either as a
+    digit neither piece reads and surer than of either piece (a 6's stem and loop), or, one
+    above the other, surer than of both apart (a slanted 1 broken across)."""
+    pairs, stacked = [], []
     for i in range(len(groups) - 1):
         a, b = groups[i], groups[i + 1]
         together = _merged(a, b)
@@ -601,15 +631,26 @@ def join_broken(
             and _nearly_one(a, b, together, reference)
         ):
             pairs.append((i, together))
+            shared_rows = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
+            stacked.append(shared_rows < JOIN_STACKED * min(a.height, b.height))
     if not pairs:
         return groups
     frames = [frame(g.ink(ink)) for i, together in pairs for g in (groups[i], groups[i + 1], together)]
-    confidence = classify(frames).max(axis=1).reshape(-1, 3)
-    gains = confidence[:, 2] - confidence[:, 0] * confidence[:, 1]
+    probabilities = classify(frames).reshape(len(pairs), 3, -1)
+    confidence, read = probabilities.max(axis=2), probabilities.argmax(axis=2)
+    # side by side, only a digit neither part reads ("1" and "0" make a 6) and surer than either:
+    # a short digit beside another (a small 1 by a 7) reads, joined, as that neighbour
+    new_digit = (read[:, 2] != read[:, 0]) & (read[:, 2] != read[:, 1])
+    gains = np.where(
+        stacked,
+        confidence[:, 2] - confidence[:, 0] * confidence[:, 1],
+        np.where(new_digit, confidence[:, 2] - confidence[:, :2].max(axis=1), -1.0),
+    )
     joined: list[Component | None] = list(groups)
     for k in np.argsort(-gains, kind="stable"):  # the surest join first: a part joins one neighbour
         i, together = pairs[k]
-        if gains[k] > 0 and joined[i] is groups[i] and joined[i + 1] is groups[i + 1]:
+        free = joined[i] is groups[i] and joined[i + 1] is groups[i + 1]
+        if gains[k] > 0 and confidence[k, 2] >= JOIN_SURE and free:
             joined[i], joined[i + 1] = together, None
     return [g for g in joined if g is not None]
 
