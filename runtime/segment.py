@@ -26,8 +26,8 @@ beside it:
 5. merge       parts of one digit (a 5's cap, a 4 in two strokes, a faint joint): parts
                mostly above one another, two small strokes along one line whose ink
                nearly touches and that together are digit-tall (a slanted 1 broken corner
-               to corner), and
-               small parts close beside a digit; a small round dot is a speck, never a part.
+               to corner), and small parts close beside a digit; a small round dot is a
+               speck, never a part.
 6. specks      groups much smaller than the reference height dropped; ghosts (a fifth of
                the pen's strength: a vignette's residue) dropped anywhere, and at the
                border groups much fainter than the reference digit (a shadow's or a
