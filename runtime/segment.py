@@ -39,8 +39,8 @@ beside it:
                are one digit (see `join_broken`) when the model reads them together as a
                digit neither reads alone, surer than of either (a 6's stem beside its loop:
                "1" and "0"), or they lie one above the other (a slanted 1 broken across).
-               A short digit beside its neighbour (a small 1 by a 7) reads as that
-               neighbour: it stays. Touching pieces are a cut's, already weighed.
+               A short digit beside its neighbour (a small 1 by a 7), which joined reads
+               as that neighbour, stays apart. Touching pieces are a cut's, already weighed.
 8. plausible   a group with many loops (a scribble) or pinholes (noise), or one that fills
                its box without a loop (a blot) is marked implausible: the reader reports
                it as unreadable. Pinholes in a thick stroke are not loops, and the
@@ -386,15 +386,27 @@ def _in_line(a: Component, b: Component) -> bool:
     centres, axes = [], []
     for part in (a, b):
         rows, cols = np.nonzero(part.mask)
+        if len(rows) < 3:
+            return False  # a dot has no direction
         points = np.stack([rows + part.box[1], cols + part.box[0]], axis=1).astype(np.float64)
         centres.append(points.mean(axis=0))
-        spread, directions = np.linalg.eigh(np.cov(points.T) if len(points) > 2 else np.eye(2))
+        spread, directions = np.linalg.eigh(np.cov(points.T))  # ascending: the long axis last
         if spread[1] < LINE_ELONGATED**2 * max(spread[0], 1e-9):
             return False
         axes.append(directions[:, 1])
     between = centres[1] - centres[0]
     between /= max(float(np.hypot(*between)), 1e-9)
     return all(abs(float(axis @ between)) >= np.cos(np.radians(IN_LINE)) for axis in axes)
+
+
+def _near(a: Component, b: Component, reach: int) -> bool:
+    """Whether some ink of `a` lies within `reach` pixels (8-neighbourhood steps) of ink of `b`."""
+    left, top = min(a.box[0], b.box[0]) - reach, min(a.box[1], b.box[1]) - reach
+    right, bottom = max(a.box[2], b.box[2]) + reach, max(a.box[3], b.box[3]) + reach
+    planes = np.zeros((2, bottom - top, right - left), bool)
+    for plane, part in zip(planes, (a, b)):
+        plane[part.box[1] - top : part.box[3] - top, part.box[0] - left : part.box[2] - left] = part.mask
+    return bool(np.any(extreme_filter(planes[0], 2 * reach + 1, np.maximum) & planes[1]))
 
 
 def _nearly_one(a: Component, b: Component, together: Component, reference: float) -> bool:
@@ -502,7 +514,8 @@ def find_components(
                 break
         else:
             groups.append(part)
-    # a small part beside a digit is a piece of it (a 5's cap that leans away from its body)
+    # two small halves of one stroke are one part; a small part beside a digit is a piece of
+    # it (a 5's cap that leans away from its body)
     small = _halves_joined([g for g in groups if g.height < SPECK_HEIGHT * reference], reference)
     groups = [g for g in groups if g.height >= SPECK_HEIGHT * reference] + [
         g for g in small if g.height >= SPECK_HEIGHT * reference
@@ -597,16 +610,6 @@ def split_wide(
     if len(best) == 1:
         return best
     return [piece for part in best for piece in split_wide(ink, part, frame, classify, reference)]
-
-
-def _near(a: Component, b: Component, reach: int) -> bool:
-    """Whether some ink of `a` lies within `reach` pixels (8-neighbourhood steps) of ink of `b`."""
-    left, top = min(a.box[0], b.box[0]) - reach, min(a.box[1], b.box[1]) - reach
-    right, bottom = max(a.box[2], b.box[2]) + reach, max(a.box[3], b.box[3]) + reach
-    planes = np.zeros((2, bottom - top, right - left), bool)
-    for plane, part in zip(planes, (a, b)):
-        plane[part.box[1] - top : part.box[3] - top, part.box[0] - left : part.box[2] - left] = part.mask
-    return bool(np.any(extreme_filter(planes[0], 2 * reach + 1, np.maximum) & planes[1]))
 
 
 def join_broken(
