@@ -326,13 +326,27 @@ def _around_an_object(ink: np.ndarray) -> bool:
     return convex_share(labels == 1 + int(sizes.argmax())) >= CONVEX
 
 
+def _union_box(a: Component, b: Component, margin: int = 0) -> tuple[int, int, int, int]:
+    """The box around both parts' boxes, widened by `margin` on every side."""
+    return (
+        min(a.box[0], b.box[0]) - margin,
+        min(a.box[1], b.box[1]) - margin,
+        max(a.box[2], b.box[2]) + margin,
+        max(a.box[3], b.box[3]) + margin,
+    )
+
+
+def _placed(part: Component, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The part's mask on a blank bool plane spanning `box` (which holds the part's box)."""
+    left, top, right, bottom = box
+    plane = np.zeros((bottom - top, right - left), bool)
+    plane[part.box[1] - top : part.box[3] - top, part.box[0] - left : part.box[2] - left] = part.mask
+    return plane
+
+
 def _merged(a: Component, b: Component) -> Component:
-    left, top = min(a.box[0], b.box[0]), min(a.box[1], b.box[1])
-    right, bottom = max(a.box[2], b.box[2]), max(a.box[3], b.box[3])
-    mask = np.zeros((bottom - top, right - left), bool)
-    for part in (a, b):
-        mask[part.box[1] - top : part.box[3] - top, part.box[0] - left : part.box[2] - left] |= part.mask
-    return Component((left, top, right, bottom), mask, a.piece_count() + b.piece_count())
+    box = _union_box(a, b)
+    return Component(box, _placed(a, box) | _placed(b, box), a.piece_count() + b.piece_count())
 
 
 def _one_digit(a: Component, b: Component, reference: float) -> bool:
@@ -367,14 +381,10 @@ def _halves_joined(small: list[Component], reference: float) -> list[Component]:
     while parts:
         part = parts.pop(0)
         for other in parts:
-            whole = _merged(part, other)
-            if (
-                whole.height >= JOIN_SHORT * reference
-                and _nearly_one(part, other, whole, reference)
-                and _in_line(part, other)
-            ):
+            _, top, _, bottom = _union_box(part, other)
+            if bottom - top >= JOIN_SHORT * reference and _nearly_one(part, other, reference) and _in_line(part, other):
                 parts.remove(other)
-                part = whole
+                part = _merged(part, other)
                 break
         joined.append(part)
     return joined
@@ -401,19 +411,16 @@ def _in_line(a: Component, b: Component) -> bool:
 
 def _near(a: Component, b: Component, reach: int) -> bool:
     """Whether some ink of `a` lies within `reach` pixels (8-neighbourhood steps) of ink of `b`."""
-    left, top = min(a.box[0], b.box[0]) - reach, min(a.box[1], b.box[1]) - reach
-    right, bottom = max(a.box[2], b.box[2]) + reach, max(a.box[3], b.box[3]) + reach
-    planes = np.zeros((2, bottom - top, right - left), bool)
-    for plane, part in zip(planes, (a, b)):
-        plane[part.box[1] - top : part.box[3] - top, part.box[0] - left : part.box[2] - left] = part.mask
-    return bool(np.any(extreme_filter(planes[0], 2 * reach + 1, np.maximum) & planes[1]))
+    box = _union_box(a, b, reach)
+    return bool(np.any(extreme_filter(_placed(a, box), 2 * reach + 1, np.maximum) & _placed(b, box)))
 
 
-def _nearly_one(a: Component, b: Component, together: Component, reference: float) -> bool:
+def _nearly_one(a: Component, b: Component, reference: float) -> bool:
     """Whether two parts may be one digit that broke apart: their ink nearly touches and
     together they are no wider than a digit."""
+    left, top, right, bottom = _union_box(a, b)
     reach = max(1, round(JOIN_GAP * reference))
-    return together.width <= JOIN_WIDTH * max(together.height, reference) and _near(a, b, reach)
+    return right - left <= JOIN_WIDTH * max(bottom - top, reference) and _near(a, b, reach)
 
 
 def _gap(a: Component, b: Component) -> int:
@@ -626,14 +633,14 @@ def join_broken(
     pairs, stacked = [], []
     for i in range(len(groups) - 1):
         a, b = groups[i], groups[i + 1]
-        together = _merged(a, b)
+        _, top, _, bottom = _union_box(a, b)
         if (
             min(a.height, b.height) < JOIN_SHORT * reference
-            and together.height <= TALL * reference
+            and bottom - top <= TALL * reference
             and not _near(a, b, 1)  # touching: the pieces of a cut, which split_wide already weighed
-            and _nearly_one(a, b, together, reference)
+            and _nearly_one(a, b, reference)
         ):
-            pairs.append((i, together))
+            pairs.append((i, _merged(a, b)))
             shared_rows = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
             stacked.append(shared_rows < JOIN_STACKED * min(a.height, b.height))
     if not pairs:
