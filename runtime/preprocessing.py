@@ -29,7 +29,9 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
 4. background  uneven lighting and paper tint are estimated as a smooth surface (a grey
                opening at low resolution, wider than any stroke) and subtracted; what is
                left below an Otsu threshold is paper texture and set to black; strokes
-               are stretched so the darkest ink becomes full white, like MNIST's. A
+               are stretched so the darkest ink becomes full white, like MNIST's. (The
+               number reader also gets, apart, parts fainter than that threshold
+               throughout, each cut at its own strength: a digit written lighter.) A
                second opening at full resolution, its window a few stroke widths,
                keeps the sharp edge of a shadow or of a sheet on a desk out of the ink.
                A marker's stroke wider than a window is background to it, its outline
@@ -77,6 +79,10 @@ MIN_CONTRAST = 0.15  # ink must differ from the paper by this much of full scale
 DIM_CONTRAST = 0.18  # ... or, when less, this much of the image's lightest level (a dim photo) ...
 MIN_INK = 0.07  # ... but never less than this (a black frame's noise, a dim JPEG's blocks)
 PEAK_PIXELS = 16  # the strongest ink is at least half of the 16th strongest pixel's (not a hot pixel's)
+LIGHT = 0.35  # of the ink threshold: a part this strong with none of its ink above it is a lighter digit ...
+LIGHT_AREA = 0.1  # ... when it is at least this share of the largest part's area (grain's clumps are specks)
+LIGHT_PIXELS = 20  # ... and at least this many of its pixels lie beyond a pixel of stronger ink
+LIGHT_ABOVE = 0.3  # ... and less than this share of it is above the threshold (a pen's digit: over 0.6)
 SHEET_LEVEL, SHEET_SHARE = 0.25, 0.25  # grid cells this near the lightest, this many: a sheet of paper ...
 DESK_INK = 0.1  # ... when ink this much darker than the median (the desk) lies on it
 FRAMED = 0.75  # share of the border's pixels on the light side: paper around dark ink that fills the image ...
@@ -262,10 +268,13 @@ def _stroke_width(mask: np.ndarray) -> float:
     return 2.0 * np.count_nonzero(mask) / max(perimeter, 1)
 
 
-def _ink_above(gray: np.ndarray, background: np.ndarray, lightest: float, floor: float = 0.0) -> np.ndarray:
+def _ink_above(
+    gray: np.ndarray, background: np.ndarray, lightest: float, floor: float = 0.0, light: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
     """What rises above the background, stretched so the strongest ink is 1, paper texture
     (below an Otsu threshold, and below `floor`) set to 0. `lightest`: the image's lightest
-    level (a dim photo's paper is grey, and its ink as much darker in proportion)."""
+    level (a dim photo's paper is grey, and its ink as much darker in proportion). With
+    `light`, also the ink of parts written lighter than the rest, apart (`_light_parts`)."""
     ink = np.maximum(gray - background, 0.0)  # at most 1: both lie in [0, 1]
     peak = quantile(ink, 0.999) if ink.size >= 1000 else float(ink.max())
     # a digit under 0.1 % of a big page (a phone photo's) leaves the quantile on paper: its
@@ -275,8 +284,45 @@ def _ink_above(gray: np.ndarray, background: np.ndarray, lightest: float, floor:
     if peak < max(min(MIN_CONTRAST, DIM_CONTRAST * lightest), MIN_INK):
         raise ImageError("no digit found")
     ink = np.minimum(ink / peak, 1.0)
-    ink[ink < max(_otsu(ink), floor)] = 0.0
-    return ink
+    threshold = max(_otsu(ink), floor)
+    strong = ink >= threshold
+    lighter = _light_parts(ink, strong, threshold) if light else None
+    if lighter is not None:
+        lighter = np.where(lighter, ink, 0.0)
+    ink[~strong] = 0.0
+    return ink, lighter
+
+
+def _light_parts(ink: np.ndarray, strong: np.ndarray, threshold: float) -> np.ndarray | None:
+    """Ink of the parts, rising to LIGHT of the threshold, sizeable and away from the border,
+    that is above the threshold scaled to the part's own strength: a digit written lighter
+    than its neighbours (a harder pencil, a pen running dry) is cut as it would be alone,
+    where one threshold for the whole image takes it for paper. (A part as strong as the
+    strongest ink keeps what the threshold keeps.)"""
+    weak = ink >= LIGHT * threshold
+    # most images have none: only a stroke's soft edge lies between the two cuts, next to it
+    if np.count_nonzero(weak) - np.count_nonzero(strong) < LIGHT_PIXELS:
+        return None
+    near = strong.copy()  # within a pixel of the stronger ink
+    near[1:] |= strong[:-1]
+    near[:-1] |= strong[1:]
+    near[:, 1:] |= near[:, :-1]  # numpy buffers overlapping operands: the result is the 3x3 dilation
+    near[:, :-1] |= near[:, 1:]
+    if np.count_nonzero(weak & ~near) < LIGHT_PIXELS:
+        return None
+    labels, count = label(weak)
+    if count < 2:
+        return None
+    areas = np.bincount(labels[weak], minlength=count + 1)
+    peaks = np.zeros(count + 1, np.float32)
+    np.maximum.at(peaks, labels[weak], ink[weak])
+    above = np.bincount(labels[strong], minlength=count + 1)
+    own = (areas >= LIGHT_AREA * areas.max()) & (above < LIGHT_ABOVE * areas)
+    own[border_pixels(labels)] = False  # where the light's residue lies, in grain
+    own[0] = False
+    if not own.any():
+        return None
+    return own[labels] & (ink >= threshold * peaks[labels])
 
 
 def border_pixels(image: np.ndarray) -> np.ndarray:
@@ -481,6 +527,17 @@ def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
 def ink_map(gray: np.ndarray, floor: float = 0.0) -> np.ndarray:
     """White-on-black ink strength in [0, 1] (H, W): steps 3 and 4 of the module docs; ink
     weaker than `floor` (of the strongest) is paper."""
+    return _ink_maps(gray, floor, light=False)[0]
+
+
+def ink_and_lighter(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """`ink_map`, and apart from it the ink of parts written lighter than the rest, which it
+    takes for paper (zero elsewhere; None when there are none): the number reader's, which
+    asks whether each is a digit (the one-digit reading takes all ink as one)."""
+    return _ink_maps(gray, 0.0, light=True)
+
+
+def _ink_maps(gray: np.ndarray, floor: float, light: bool) -> tuple[np.ndarray, np.ndarray | None]:
     height, width = gray.shape
     # Background, first pass: a grey opening on a coarse grid, wider than any stroke. It follows
     # smooth light, but blurs a sharp edge (a shadow's, a sheet's on a desk) into a band of "ink".
@@ -501,28 +558,28 @@ def ink_map(gray: np.ndarray, floor: float = 0.0) -> np.ndarray:
         # no window fits between strokes that fill the image (a light one's too, or its "background"
         # rises into them and leaves scraps): the paper around them shows the light
         background = np.minimum(coarse, _border_plane(gray))
-        ink = _ink_above(gray, background, lightest, floor)
+        ink, lighter = _ink_above(gray, background, lightest, floor, light)
         _fill_wide_strokes(gray, ink, background)
-        return ink
-    ink = _ink_above(gray, coarse, lightest, floor)
+        return ink, lighter
+    ink, lighter = _ink_above(gray, coarse, lightest, floor, light and scale >= 1)
     if _fill_wide_strokes(gray, ink, coarse):
         # a bold marker's strokes, wider than the coarse window: it lifted the background into
         # them and left their outline; widen it to a few stroke widths (the grey patches go too)
         cells = math.ceil((STROKE_WINDOW * _stroke_width(ink > 0) + 2) * min(scale, 1.0))
         if cells > BACKGROUND_WINDOW:
             coarse = coarse_background(min(cells, max(small.shape)))
-            ink = _ink_above(gray, coarse, lightest, floor)
+            ink, lighter = _ink_above(gray, coarse, lightest, floor, light and scale >= 1)
             _fill_wide_strokes(gray, ink, coarse)
     if scale >= 1:  # the coarse grid was full resolution already: nothing was blurred
-        return ink
+        return ink, lighter
     # Second pass, at full resolution: an opening that keeps such edges sharp. Its window must be
     # wider than the strokes, or it takes a marker's strokes for background: a few times the
     # strokes' width measured on the first pass, and never under FINE_WINDOW of the image.
     window = round(max(FINE_WINDOW * max(height, width), STROKE_WINDOW * _stroke_width(ink > 0) + 2))
     background = np.maximum(coarse, _opening(gray, window))
-    ink = _ink_above(gray, background, lightest, floor)
+    ink, lighter = _ink_above(gray, background, lightest, floor, light)
     _fill_wide_strokes(gray, ink, background)
-    return ink
+    return ink, lighter
 
 
 def _fill_wide_strokes(gray: np.ndarray, ink: np.ndarray, background: np.ndarray) -> bool:

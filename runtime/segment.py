@@ -32,6 +32,11 @@ beside it:
                the pen's strength: a vignette's residue) dropped anywhere, and at the
                border groups much fainter than the reference digit (a shadow's or a
                desk's residue: a pen's stroke is dark at its core).
+6b. lighter    a digit written far lighter than the rest (a harder pencil, a pen running
+               dry) is below the ink threshold of the whole image; the ink map gives such
+               parts apart, each cut at its own strength (`ink_and_lighter`). One that is
+               as tall as the reference digit, on its line and beside the digits found
+               (not a faint piece of one, not inside something) is a digit.
 7. split       a group much wider than a digit is cut along the low points of its column
                profile; the option whose pieces the model more likely reads right is kept
                (see `split_wide`). A blot is never cut: its slices would read as 1s.
@@ -77,6 +82,7 @@ from tegaki.runtime.preprocessing import (
     border_pixels,
     convex_share,
     extreme_filter,
+    ink_and_lighter,
     ink_map,
     quantile,
     to_grayscale,
@@ -126,6 +132,8 @@ PINHOLE_AREA = 0.0005  # ... counting those of this share of the height squared 
 LOOP_AREA = 0.005  # of the height squared: a smaller hole is a pinhole in a thick stroke, not a loop
 MAX_FILL = 0.75  # fraction of its box a group may fill: more is a blot, not strokes (unless it has a loop: a thick 0)
 FAINT = 0.7  # of the reference digit's stroke strength: fainter at the border is not the same pen's ink
+LIGHT_HEIGHT = (0.6, 1.3)  # reference heights of a digit written lighter than the rest (a faint piece of one: less)
+LIGHT_OVERLAP = 0.5  # of its width: a lighter part this much above or below a digit found belongs to it
 GHOST = 0.2  # ... and fainter anywhere is a vignette's or a shadow's residue (0.1; a digit half as dark: 0.5)
 SMALL_DIGIT = 12  # working-image pixels: digits this short are looked for again at twice the resolution
 PAGE_SHARE = 0.8  # ... and so are groups this much of the image's width and height (the page taken for ink)
@@ -434,12 +442,13 @@ def _shifted(part: Component, dx: int, dy: int) -> Component:
 
 
 def find_components(
-    ink: np.ndarray, gray: np.ndarray, smallest_share: float = MIN_SIDE_SHARE
+    ink: np.ndarray, gray: np.ndarray, smallest_share: float = MIN_SIDE_SHARE, lighter: np.ndarray | None = None
 ) -> tuple[list[Component], float]:
     """Steps 1 to 6, 9 and 10 of the module docs: the digit-like groups of the ink map, left to
     right, and the reference height (what a digit measures here). `gray` is the image the ink
     came from (step 9 looks at the paper beside each group); a part whose box is smaller than
-    `smallest_share` of the image's longest side is no digit."""
+    `smallest_share` of the image's longest side is no digit. `lighter`: the ink of parts
+    written lighter than the rest, apart (step 6b)."""
     labels, count = label(ink > 0)
     parts = _components(labels, count)
     if not parts:
@@ -468,8 +477,10 @@ def find_components(
     ):
         # one clean digit: what the steps below would keep (light's residue lies along the border)
         part = parts[0]
-        residue = on_an_edge(gray, ink, part) or _touches_border(part, ink.shape) and shading(gray, ink, part)
-        return ([] if residue else [part]), float(part.height)
+        if on_an_edge(gray, ink, part) or _touches_border(part, ink.shape) and shading(gray, ink, part):
+            return [], float(part.height)  # light's residue along the border
+        found = [part, *_lighter_digits(lighter, [part], part, gray, ink)]
+        return sorted(found, key=lambda g: g.box[0]), float(part.height)
     # step 2: the reference digit is the heaviest ink of those that could be digits (a pair of
     # touching digits will do: it is as tall as one)
     inner = [
@@ -554,7 +565,48 @@ def find_components(
         )
 
     kept = [g for g in groups if digit_like(g) and not on_an_edge(gray, ink, g) and not shading(gray, ink, g)]
+    kept += _lighter_digits(lighter, kept, anchor, gray, ink)
     return sorted(kept, key=lambda g: g.box[0]), float(reference)
+
+
+def _lighter_digits(
+    lighter: np.ndarray | None, digits: list[Component], anchor: Component, gray: np.ndarray, ink: np.ndarray
+) -> list[Component]:
+    """Step 6b: the parts written lighter than the rest (a harder pencil, a pen running dry)
+    that are a digit of their own: as tall as the reference digit and on its line, beside the
+    digits found, not a faint piece of one of them or what lies inside something (a coin's
+    relief), and strokes, not shading. Pieces of one such digit (a 5's cap) are merged as
+    step 5 merges a pen's."""
+    if lighter is None:
+        return []
+    reference, pen = anchor.height, _strength(anchor, ink)
+    pieces = sorted(_components(*label(lighter > 0)), key=lambda p: p.box[0])
+    groups: list[Component] = []
+    for piece in pieces:
+        for i, group in enumerate(groups):
+            if _one_digit(group, piece, reference):
+                groups[i] = _merged(group, piece)
+                break
+        else:
+            groups.append(piece)
+    both = np.maximum(ink, lighter)
+
+    def beside(group: Component) -> bool:
+        return all(
+            min(group.box[2], d.box[2]) - max(group.box[0], d.box[0]) < LIGHT_OVERLAP * group.width for d in digits
+        )
+
+    return [
+        g
+        for g in groups
+        if LIGHT_HEIGHT[0] * reference <= g.height <= LIGHT_HEIGHT[1] * reference
+        and g.width <= WIDE * reference
+        and min(g.box[3], anchor.box[3]) - max(g.box[1], anchor.box[1]) >= LINE_OVERLAP * g.height
+        and _strength(g, lighter) >= GHOST * pen
+        and beside(g)
+        and not on_an_edge(gray, both, g)
+        and not shading(gray, both, g)
+    ]
 
 
 Classify = Callable[[list[np.ndarray]], np.ndarray]  # frames (28, 28) -> probabilities (N, 10)
@@ -782,9 +834,13 @@ class Found(NamedTuple):
 def _groups_in(work: Image.Image, closer: bool = False) -> Found:
     """The digit groups of a working image; `closer`: of find_digits' second look."""
     gray = to_grayscale(work)
-    ink = ink_map(gray, floor=GHOST if closer else 0.0)
-    groups, reference = find_components(ink, gray, MIN_SIDE_SHARE / 2 if closer else MIN_SIDE_SHARE)
-    return Found(work, ink, _standing_out(gray, groups) if closer else groups, reference)
+    if closer:
+        ink = ink_map(gray, floor=GHOST)
+        groups, reference = find_components(ink, gray, MIN_SIDE_SHARE / 2)
+        return Found(work, ink, _standing_out(gray, groups), reference)
+    ink, lighter = ink_and_lighter(gray)
+    groups, reference = find_components(ink, gray, MIN_SIDE_SHARE, lighter)
+    return Found(work, ink if lighter is None else np.maximum(ink, lighter), groups, reference)
 
 
 def find_digits(image: Image.Image) -> Found:
