@@ -240,6 +240,12 @@ def quantile(values: np.ndarray, share: float) -> float:
     return float(np.partition(values, index)[index])
 
 
+def share(mask: np.ndarray) -> float:
+    """The share of a bool array that is True: ndarray.mean's value at a tenth of its cost
+    on the small masks asked of every image."""
+    return np.count_nonzero(mask) / mask.size
+
+
 def extreme_filter(values: np.ndarray, window: int, reduce: np.ufunc) -> np.ndarray:
     """Min or max (`reduce` is np.minimum or np.maximum) over a `window` square around each
     pixel: per axis, reductions over doubling spans (log2(window) slices, not `window`).
@@ -330,11 +336,11 @@ def border_pixels(image: np.ndarray) -> np.ndarray:
     return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
 
 
-def _full_sides(mask: np.ndarray, inset_y: int, inset_x: int, share: float) -> int:
+def _full_sides(mask: np.ndarray, inset_y: int, inset_x: int, least: float) -> int:
     """How many of the four lines `inset_y` rows and `inset_x` columns inside a bool mask's
-    sides are at least `share` True: a shape's sides (a board, a bubble), not strokes."""
+    sides are at least `least` True: a shape's sides (a board, a bubble), not strokes."""
     lines = (mask[inset_y], mask[-1 - inset_y], mask[:, inset_x], mask[:, -1 - inset_x])
-    return sum(line.mean() >= share for line in lines)
+    return sum(share(line) >= least for line in lines)
 
 
 def _paper_frames_ink(gray: np.ndarray, middle: float) -> bool:
@@ -618,7 +624,7 @@ def _fill_wide_strokes(gray: np.ndarray, ink: np.ndarray, background: np.ndarray
     parts, _ = label(filled | (ink > 0))
     for part in np.unique(parts[filled]):
         box = _cropped(parts == part)
-        if box.mean() > SOLID or convex_share(box) >= CONVEX:
+        if share(box) > SOLID or convex_share(box) >= CONVEX:
             filled[parts == part] = False
     ink[filled] = 1.0
     return bool(filled.any())

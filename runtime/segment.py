@@ -85,6 +85,7 @@ from tegaki.runtime.preprocessing import (
     ink_and_lighter,
     ink_map,
     quantile,
+    share,
     to_grayscale,
     working_image,
 )
@@ -187,7 +188,7 @@ class Component:
         return self._full() and not np.any(_hole_areas(self.mask) >= LOOP_AREA)
 
     def _full(self) -> bool:
-        return self.mask.mean() > MAX_FILL and self.width > 0.6 * self.height  # a thick 1 fills its box
+        return share(self.mask) > MAX_FILL and self.width > 0.6 * self.height  # a thick 1 fills its box
 
     def piece_count(self) -> int:
         return self.pieces if self.pieces is not None else label(self.mask)[1]
@@ -235,10 +236,10 @@ def _without_lines(mask: np.ndarray, longest_h: float, longest_v: float) -> np.n
 def _framed(mask: np.ndarray) -> bool:
     """A rectangle's outline: ink along all four sides of the box, hollow (a digit's box touches
     its ink at a few points, a 0 rounds its corners, a thick 1 that fills its box is solid)."""
-    rows, cols = mask.mean(axis=1), mask.mean(axis=0)
+    rows, cols = mask.sum(axis=1) / mask.shape[1], mask.sum(axis=0) / mask.shape[0]
     k = max(1, min(mask.shape) // 8)
     sides = min(rows[:k].max(), rows[-k:].max(), cols[:k].max(), cols[-k:].max())
-    return sides >= FRAME_FILL and rows.mean() <= FRAME_HOLLOW
+    return sides >= FRAME_FILL and share(mask) <= FRAME_HOLLOW
 
 
 def _without_flat_lines(parts: list[Component], reference: float, ink: np.ndarray, pen: float) -> list[Component]:
@@ -325,7 +326,7 @@ def _around_an_object(ink: np.ndarray) -> bool:
     disc, a badge photographed close), taken for ink in a tight crop. A digit cropped tight
     cuts what is not ink into several parts (a 0 encloses its hole)."""
     inked = ink > 0
-    if border_pixels(inked).mean() < OBJECT_BORDER or np.count_nonzero(inked) < OBJECT_CORNERS * ink.size:
+    if share(border_pixels(inked)) < OBJECT_BORDER or np.count_nonzero(inked) < OBJECT_CORNERS * ink.size:
         return False  # a digit touching the border of lit paper: paper along most of the border
     labels, count = label(~inked)
     sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
@@ -377,7 +378,7 @@ def _dot(part: Component, reference: float) -> bool:
         part.height < SPECK_HEIGHT * reference
         and part.width <= DOT_ASPECT * part.height
         and part.height <= DOT_ASPECT * part.width
-        and part.mask.mean() >= DOT_FILL
+        and share(part.mask) >= DOT_FILL
     )
 
 
@@ -769,7 +770,7 @@ def _along_border(group: Component, shape: tuple[int, int]) -> bool:
     left, top, right, bottom = group.box
     sides = group.mask[0], group.mask[-1], group.mask[:, 0], group.mask[:, -1]
     on_border = top == 0, bottom == shape[0], left == 0, right == shape[1]
-    return any(touches and side.mean() >= ALONG_BORDER for side, touches in zip(sides, on_border))
+    return any(touches and share(side) >= ALONG_BORDER for side, touches in zip(sides, on_border))
 
 
 def shading(gray: np.ndarray, ink: np.ndarray, group: Component) -> bool:
