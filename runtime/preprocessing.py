@@ -31,7 +31,8 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
                left below an Otsu threshold is paper texture and set to black; strokes
                are stretched so the darkest ink becomes full white, like MNIST's. (The
                number reader also gets, apart, parts fainter than that threshold
-               throughout, each cut at its own strength: a digit written lighter.) A
+               throughout, each cut and stretched at its own strength: a digit written
+               lighter.) A
                second opening at full resolution, its window a few stroke widths,
                keeps the sharp edge of a shadow or of a sheet on a desk out of the ink.
                A marker's stroke wider than a window is background to it, its outline
@@ -82,6 +83,7 @@ PEAK_PIXELS = 16  # the strongest ink is at least half of the 16th strongest pix
 LIGHT = 0.35  # of the ink threshold: a part this strong with none of its ink above it is a lighter digit ...
 LIGHT_AREA = 0.1  # ... when it is at least this share of the largest part's area (grain's clumps are specks)
 LIGHT_PIXELS = 20  # ... and at least this many of its pixels lie beyond a pixel of stronger ink
+LIGHT_PEAK = 0.2  # ... and its strength this much of the strongest ink's (fainter is a vignette's residue) ...
 LIGHT_ABOVE = 0.3  # ... and less than this share of it is above the threshold (a pen's digit: over 0.6)
 SHEET_LEVEL, SHEET_SHARE = 0.25, 0.25  # grid cells this near the lightest, this many: a sheet of paper ...
 DESK_INK = 0.1  # ... when ink this much darker than the median (the desk) lies on it
@@ -293,18 +295,18 @@ def _ink_above(
     threshold = max(_otsu(ink), floor)
     strong = ink >= threshold
     lighter = _light_parts(ink, strong, threshold) if light else None
-    if lighter is not None:
-        lighter = np.where(lighter, ink, 0.0)
     ink[~strong] = 0.0
     return ink, lighter
 
 
 def _light_parts(ink: np.ndarray, strong: np.ndarray, threshold: float) -> np.ndarray | None:
-    """Ink of the parts, rising to LIGHT of the threshold, sizeable and away from the border,
-    that is above the threshold scaled to the part's own strength: a digit written lighter
-    than its neighbours (a harder pencil, a pen running dry) is cut as it would be alone,
-    where one threshold for the whole image takes it for paper. (A part as strong as the
-    strongest ink keeps what the threshold keeps.)"""
+    """The ink of parts fainter than the threshold, as it would be if each were the darkest
+    ink of its image: cut at the threshold scaled to the part's own strength (its ink's 90th
+    percentile) and stretched so that its strength is 1. A digit written lighter than its
+    neighbours (a harder pencil, a pen running dry), which one threshold for the whole image
+    takes for paper, is such a part: it rises to LIGHT of the threshold with little of it
+    above (LIGHT_ABOVE), its strength is at least LIGHT_PEAK of the strongest ink (fainter
+    is a vignette's residue), it is sizeable and away from the border."""
     weak = ink >= LIGHT * threshold
     # most images have none: only a stroke's soft edge lies between the two cuts, next to it
     if np.count_nonzero(weak) - np.count_nonzero(strong) < LIGHT_PIXELS:
@@ -319,16 +321,21 @@ def _light_parts(ink: np.ndarray, strong: np.ndarray, threshold: float) -> np.nd
     labels, count = label(weak)
     if count < 2:
         return None
-    areas = np.bincount(labels[weak], minlength=count + 1)
-    peaks = np.zeros(count + 1, np.float32)
-    np.maximum.at(peaks, labels[weak], ink[weak])
+    # each part's strength: its ink's 90th percentile (a blot where the pen rested is not it)
+    parts, values = labels[weak], ink[weak]
+    order = np.lexsort((values, parts))
+    starts = np.searchsorted(parts[order], np.arange(count + 2))
+    areas = np.diff(starts)
+    strengths = values[order][starts[:-1] + (0.9 * np.maximum(areas - 1, 0)).astype(np.intp)]
     above = np.bincount(labels[strong], minlength=count + 1)
-    own = (areas >= LIGHT_AREA * areas.max()) & (above < LIGHT_ABOVE * areas)
+    own = (areas >= LIGHT_AREA * areas.max()) & (above < LIGHT_ABOVE * areas) & (strengths >= LIGHT_PEAK)
     own[border_pixels(labels)] = False  # where the light's residue lies, in grain
     own[0] = False
     if not own.any():
         return None
-    return own[labels] & (ink >= threshold * peaks[labels])
+    strength = strengths[labels]
+    kept = own[labels] & (ink >= threshold * strength)
+    return np.minimum(np.divide(ink, strength, out=np.zeros_like(ink), where=kept), 1.0)
 
 
 def border_pixels(image: np.ndarray) -> np.ndarray:

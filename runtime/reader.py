@@ -36,7 +36,7 @@ from tegaki.runtime.preprocessing import (
     to_grayscale,
     working_image,
 )
-from tegaki.runtime.segment import find_digits, join_broken, split_wide
+from tegaki.runtime.segment import LIGHT_SURE, find_digits, join_broken, split_wide
 
 DEFAULT_MODEL = "edge-int8.onnx"  # in tegaki.assets; see assets/README.md for how it was made
 MIN_CONFIDENCE = 0.5  # a digit the model is less sure of is reported unreadable ("?"), not guessed
@@ -107,6 +107,7 @@ class _Found:
     frames: list[np.ndarray]
     boxes: list[tuple[int, int, int, int]]
     plausible: list[bool]
+    lighter: list[bool]  # written far lighter than the rest: kept only if read surely
     preprocess_ms: float
 
 
@@ -169,8 +170,12 @@ class DigitReader:
                 results.append(item)
                 continue
             digits = []
-            for frame, box, plausible, p in zip(item.frames, item.boxes, item.plausible, probabilities[start:]):
+            for frame, box, plausible, lighter, p in zip(
+                item.frames, item.boxes, item.plausible, item.lighter, probabilities[start:]
+            ):
                 readable = single or (plausible and float(p.max()) >= MIN_CONFIDENCE)
+                if lighter and not (readable and float(p.max()) >= LIGHT_SURE):
+                    continue  # a faint mark, not a digit written lighter
                 label = self.labels[int(p.argmax())]
                 digits.append(
                     Prediction(
@@ -184,6 +189,9 @@ class DigitReader:
                     )
                 )
             start += len(item.frames)
+            if not digits:  # only faint marks where a darker digit's piece was
+                results.append(ImageError("no digit found"))
+                continue
             results.append(Reading(tuple(digits), item.preprocess_ms, per_frame_ms * len(item.frames)))
         return results
 
@@ -197,9 +205,10 @@ class DigitReader:
                     work = working_image(image)
                     ink = ink_map(to_grayscale(work))
                     rows, cols = np.nonzero(ink)
-                    boxes, plausible = (
+                    boxes, plausible, lighter = (
                         [(int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1)],
                         [True],
+                        [False],
                     )
                     frames = [frame_digit(ink)]
                 else:
@@ -215,13 +224,14 @@ class DigitReader:
                     if max_digits is not None and len(groups) > max_digits:
                         groups = sorted(sorted(groups, key=lambda g: -g.height)[:max_digits], key=lambda g: g.box[0])
                     boxes, plausible = [g.box for g in groups], [g.plausible() for g in groups]
+                    lighter = [g.lighter for g in groups]
                     frames = [frame_digit(group.ink(ink)) for group in groups]
         except ImageError as error:
             return error
         decoded = image.info.get(DECODE_SCALE, 1)
         scale = decoded * image.width / work.width, decoded * image.height / work.height
         boxes = [_scaled_box(box, scale) for box in boxes]
-        return _Found(frames, boxes, plausible, (time.perf_counter() - started) * 1000)
+        return _Found(frames, boxes, plausible, lighter, (time.perf_counter() - started) * 1000)
 
     def _classify(self, frames: list[np.ndarray]) -> np.ndarray:
         return self.predict_frames(np.stack(frames))

@@ -34,9 +34,11 @@ beside it:
                desk's residue: a pen's stroke is dark at its core).
 6b. lighter    a digit written far lighter than the rest (a harder pencil, a pen running
                dry) is below the ink threshold of the whole image; the ink map gives such
-               parts apart, each cut at its own strength (`ink_and_lighter`). One that is
-               as tall as the reference digit, on its line and beside the digits found
-               (not a faint piece of one, not inside something) is a digit.
+               parts apart, each cut and stretched at its own strength (`ink_and_lighter`).
+               One that is as tall as the reference digit, on its line, beside the digits
+               found (not a faint piece of one, not around or inside something) and as
+               sharp as the rest (not showing through the page) is a digit, if the reader
+               reads it surely (not an erasure, a tick or a printed sign).
 7. split       a group much wider than a digit is cut along the low points of its column
                profile; the option whose pieces the model more likely reads right is kept
                (see `split_wide`). A blot is never cut: its slices would read as 1s.
@@ -68,7 +70,7 @@ again at twice the resolution.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -135,6 +137,8 @@ MAX_FILL = 0.75  # fraction of its box a group may fill: more is a blot, not str
 FAINT = 0.7  # of the reference digit's stroke strength: fainter at the border is not the same pen's ink
 LIGHT_HEIGHT = (0.6, 1.3)  # reference heights of a digit written lighter than the rest (a faint piece of one: less)
 LIGHT_OVERLAP = 0.5  # of its width: a lighter part this much above or below a digit found belongs to it
+LIGHT_SHARP = 0.75  # of the reference digit's edge sharpness: a blurred lighter part shows through the page
+LIGHT_SURE = 0.8  # the model's least confidence in a lighter digit: less is a mark (a ghost, an erasure), no digit
 GHOST = 0.2  # ... and fainter anywhere is a vignette's or a shadow's residue (0.1; a digit half as dark: 0.5)
 SMALL_DIGIT = 12  # working-image pixels: digits this short are looked for again at twice the resolution
 PAGE_SHARE = 0.8  # ... and so are groups this much of the image's width and height (the page taken for ink)
@@ -158,6 +162,7 @@ class Component:
     box: tuple[int, int, int, int]  # left, top, right, bottom (exclusive)
     mask: np.ndarray  # bool (bottom - top, right - left): which pixels in the box are its ink
     pieces: int | None = 1  # 8-connected components in the mask; None: counted when needed
+    lighter: bool = False  # written far lighter than the rest (step 6b): a digit only if read surely
 
     @property
     def width(self) -> int:
@@ -480,8 +485,7 @@ def find_components(
         part = parts[0]
         if on_an_edge(gray, ink, part) or _touches_border(part, ink.shape) and shading(gray, ink, part):
             return [], float(part.height)  # light's residue along the border
-        found = [part, *_lighter_digits(lighter, [part], part, gray, ink)]
-        return sorted(found, key=lambda g: g.box[0]), float(part.height)
+        return _with_lighter_digits([part], lighter, part, gray, ink), float(part.height)
     # step 2: the reference digit is the heaviest ink of those that could be digits (a pair of
     # touching digits will do: it is as tall as one)
     inner = [
@@ -566,21 +570,36 @@ def find_components(
         )
 
     kept = [g for g in groups if digit_like(g) and not on_an_edge(gray, ink, g) and not shading(gray, ink, g)]
-    kept += _lighter_digits(lighter, kept, anchor, gray, ink)
-    return sorted(kept, key=lambda g: g.box[0]), float(reference)
+    return _with_lighter_digits(kept, lighter, anchor, gray, ink), float(reference)
+
+
+def _with_lighter_digits(
+    digits: list[Component], lighter: np.ndarray | None, anchor: Component, gray: np.ndarray, ink: np.ndarray
+) -> list[Component]:
+    """Step 6b: the digits found and the parts written lighter than the rest (a harder
+    pencil, a pen running dry) that are a digit of their own, left to right: as tall as the
+    reference digit and on its line, beside the digits found (not a faint piece of one, not
+    a printed cell's outline around one, not a coin's relief), strokes rather than shading,
+    and as sharp as the reference digit (what shows through from the back of the page is
+    blurred). Pieces of one such digit (a 5's cap) are merged as step 5 merges a pen's; a
+    group too short for a digit found inside one is its darkest stroke (where the pen
+    rested). The reader keeps a lighter digit only when it reads it surely (LIGHT_SURE): an
+    erased digit, a tick or a printed sign are as light and as tall."""
+    lighter_digits = _lighter_digits(lighter, digits, anchor, gray, ink) if lighter is not None else []
+    digits = [d for d in digits if not any(_centred_in(d, g) for g in lighter_digits)] + lighter_digits
+    return sorted(digits, key=lambda g: g.box[0])
+
+
+def _centred_in(inner: Component, outer: Component) -> bool:
+    left, top, right, bottom = outer.box
+    return left <= (inner.box[0] + inner.box[2]) / 2 < right and top <= (inner.box[1] + inner.box[3]) / 2 < bottom
 
 
 def _lighter_digits(
-    lighter: np.ndarray | None, digits: list[Component], anchor: Component, gray: np.ndarray, ink: np.ndarray
+    lighter: np.ndarray, digits: list[Component], anchor: Component, gray: np.ndarray, ink: np.ndarray
 ) -> list[Component]:
-    """Step 6b: the parts written lighter than the rest (a harder pencil, a pen running dry)
-    that are a digit of their own: as tall as the reference digit and on its line, beside the
-    digits found, not a faint piece of one of them or what lies inside something (a coin's
-    relief), and strokes, not shading. Pieces of one such digit (a 5's cap) are merged as
-    step 5 merges a pen's."""
-    if lighter is None:
-        return []
-    reference, pen = anchor.height, _strength(anchor, ink)
+    """The lighter parts of `_with_lighter_digits` that are digits of their own."""
+    reference = anchor.height
     pieces = sorted(_components(*label(lighter > 0)), key=lambda p: p.box[0])
     groups: list[Component] = []
     for piece in pieces:
@@ -593,21 +612,43 @@ def _lighter_digits(
     both = np.maximum(ink, lighter)
 
     def beside(group: Component) -> bool:
+        """Not over a digit found, nor around one (a printed cell's outline)."""
         return all(
-            min(group.box[2], d.box[2]) - max(group.box[0], d.box[0]) < LIGHT_OVERLAP * group.width for d in digits
+            min(group.box[2], d.box[2]) - max(group.box[0], d.box[0]) < LIGHT_OVERLAP * group.width
+            and not (_centred_in(d, group) and d.height >= LIGHT_HEIGHT[0] * reference)
+            for d in digits
         )
 
     return [
-        g
+        replace(g, lighter=True)
         for g in groups
         if LIGHT_HEIGHT[0] * reference <= g.height <= LIGHT_HEIGHT[1] * reference
         and g.width <= WIDE * reference
         and min(g.box[3], anchor.box[3]) - max(g.box[1], anchor.box[1]) >= LINE_OVERLAP * g.height
-        and _strength(g, lighter) >= GHOST * pen
         and beside(g)
         and not on_an_edge(gray, both, g)
         and not shading(gray, both, g)
+        and _sharpness(gray, g) >= LIGHT_SHARP * _sharpness(gray, anchor)
     ]
+
+
+def _sharpness(gray: np.ndarray, group: Component) -> float:
+    """How steep the edges of a group's strokes are for their contrast: the 90th percentile of
+    the grey level's gradient on and around its strokes over the difference between its
+    strokes and the paper in its box. A digit on the back of the page that shows through,
+    or the smear of an erased one, is blurred; what was written on the page is as sharp as
+    the rest of the writing."""
+    left, top, right, bottom = group.box
+    y0, x0 = max(0, top - 1), max(0, left - 1)
+    region = gray[y0 : bottom + 1, x0 : right + 1]
+    strokes = np.zeros(region.shape, bool)
+    strokes[top - y0 : bottom - y0, left - x0 : right - x0] = group.mask
+    if strokes.all():
+        return 0.0
+    contrast = abs(quantile(region[~strokes], 0.5) - quantile(region[strokes], 0.5))
+    rows, cols = np.gradient(region)
+    edges = np.hypot(rows, cols)[extreme_filter(strokes, 3, np.maximum)]
+    return quantile(edges, 0.9) / max(contrast, 1 / 255)
 
 
 Classify = Callable[[list[np.ndarray]], np.ndarray]  # frames (28, 28) -> probabilities (N, 10)
@@ -841,7 +882,12 @@ def _groups_in(work: Image.Image, closer: bool = False) -> Found:
         return Found(work, ink, _standing_out(gray, groups), reference)
     ink, lighter = ink_and_lighter(gray)
     groups, reference = find_components(ink, gray, MIN_SIDE_SHARE, lighter)
-    return Found(work, ink if lighter is None else np.maximum(ink, lighter), groups, reference)
+    if any(g.lighter for g in groups):  # each lighter digit's own ink, cut and stretched alone
+        ink = ink.copy()
+        for group in (g for g in groups if g.lighter):
+            left, top, right, bottom = group.box
+            ink[top:bottom, left:right][group.mask] = lighter[top:bottom, left:right][group.mask]
+    return Found(work, ink, groups, reference)
 
 
 def find_digits(image: Image.Image) -> Found:

@@ -563,30 +563,108 @@ def test_a_vignettes_residue_inside_the_page_is_not_a_digit(reader, mnist):
     assert accuracy >= 0.98, accuracy
 
 
+def columns_of(i: int, scale: int = 4, gap: int = 40) -> slice:
+    """The columns of the i-th digit that `on_paper` writes."""
+    left = gap + i * (28 * scale + gap)
+    return slice(left, left + 28 * scale)
+
+
+def lighter(page: np.ndarray, columns: slice, darkness: float) -> None:
+    """The ink in `columns` of an `on_paper` page made `darkness` times as dark, in place."""
+    page[:, columns] = 230 - (230 - page[:, columns]) * darkness
+
+
 def test_a_digit_half_as_dark_as_its_neighbours_is_read(reader, mnist):
     pencil = on_paper([first_of(mnist, d, 1)[0] for d in (3, 5, 8)]).astype(np.float32)
-    middle = slice(40 + 28 * 4 + 40, 40 + 2 * (28 * 4 + 40) - 40)
-    pencil[:, middle] = 230 - (230 - pencil[:, middle]) * 0.5  # the 5 in grey, half as dark
+    lighter(pencil, columns_of(1), 0.5)  # the 5 in grey, half as dark
     assert reader.read_number(png(Image.fromarray(pencil.astype(np.uint8)))).number == "358"
+
+
+def rows_of_three(mnist, rng: np.random.Generator, count: int, change) -> tuple[list[bytes], list[str]]:
+    """`count` PNGs of three test digits on paper (a fourth place left blank), each passed as
+    a float page with `rng` to `change` before grain (sigma 2) is added; the three digits
+    are their labels."""
+    pages, labels = [], []
+    for i in range(count):
+        left, right = rng.integers(len(mnist.x_test), size=2)
+        page = on_paper([mnist.x_test[left], mnist.x_test[i], mnist.x_test[right], np.zeros((28, 28), np.uint8)])
+        page = page.astype(np.float32)
+        change(page, rng)
+        page += rng.normal(0, 2, page.shape)
+        pages.append(png(Image.fromarray(page.clip(0, 255).astype(np.uint8))))
+        labels.append(f"{mnist.y_test[left]}{mnist.y_test[i]}{mnist.y_test[right]}")
+    return pages, labels
 
 
 def test_a_digit_far_lighter_than_its_neighbours_is_read(reader, mnist):
     """A digit a quarter to under half as dark as the two beside it (a harder pencil, a pen
     running dry) falls below the one ink threshold of the whole image. Of these 200 rows, 164
-    lost it before the lighter parts were looked at (step 6b), 4 now (189 right, 32 before)."""
-    rng = np.random.default_rng(0)
-    middle = slice(40 + 28 * 4 + 40, 40 + 2 * (28 * 4 + 40) - 40)
-    pages, labels = [], []
-    for i in range(200):
-        left, right = rng.integers(len(mnist.x_test), size=2)
-        row = on_paper([mnist.x_test[left], mnist.x_test[i], mnist.x_test[right]]).astype(np.float32)
-        row[:, middle] = 230 - (230 - row[:, middle]) * rng.uniform(0.25, 0.45)
-        row += rng.normal(0, 2, row.shape)  # grain, which the lower cut must not take for ink
-        pages.append(png(Image.fromarray(row.clip(0, 255).astype(np.uint8))))
-        labels.append(f"{mnist.y_test[left]}{mnist.y_test[i]}{mnist.y_test[right]}")
+    lost it before the lighter parts were looked at (step 6b), 7 now (187 right, 35 before)."""
+    pages, labels = rows_of_three(
+        mnist, np.random.default_rng(0), 200, lambda page, rng: lighter(page, columns_of(1), rng.uniform(0.25, 0.45))
+    )
     readings = reader.read_all(pages)
     too_short = sum(len(getattr(r, "number", "")) < 3 for r in readings)
-    assert too_short <= 10 and share_read(readings, labels) >= 0.9, (too_short, share_read(readings, labels))
+    assert too_short <= 14 and share_read(readings, labels) >= 0.9, (too_short, share_read(readings, labels))
+
+
+def test_a_lighter_digit_with_a_blot_of_full_ink_is_read(reader, mnist):
+    """A light digit where the pen rested on one stroke: its strength is its ink's 90th
+    percentile, not the blot's. Of these 200 rows, 186 read right (40 when a lighter part's
+    strength was its peak, cutting it as dark as the blot; 37 before lighter parts)."""
+
+    def blotted(page: np.ndarray, rng: np.random.Generator) -> None:
+        middle = page[:, columns_of(1)]  # a view
+        dark = middle.copy()
+        lighter(page, columns_of(1), rng.uniform(0.3, 0.45))
+        ys, xs = np.nonzero(dark < 150)
+        k = int(rng.integers(len(ys)))
+        blot = slice(ys[k] - 5, ys[k] + 5), slice(xs[k] - 5, xs[k] + 5)
+        middle[blot] = dark[blot]  # full ink, 10 px square, on a stroke
+
+    pages, labels = rows_of_three(mnist, np.random.default_rng(0), 200, blotted)
+    assert share_read(reader.read_all(pages), labels) >= 0.88
+
+
+def test_a_digit_showing_through_from_the_back_of_the_page_is_no_digit(reader, mnist):
+    """A mirrored, blurred digit a quarter to 0.4 as dark beside a number (the back of a thin
+    page) is as light and as tall as a lighter digit, but its edges are soft for their
+    contrast (`_sharpness`). Of these 200 rows, it was read as a digit in 193 when every
+    sure lighter part was one, in 4 now (1 before lighter parts were looked at)."""
+
+    def showing_through(page: np.ndarray, rng: np.random.Generator) -> None:
+        back = mnist.x_test[int(rng.integers(len(mnist.x_test)))][:, ::-1]
+        ghost = Image.fromarray(np.kron(back, np.ones((4, 4))).astype(np.uint8))
+        ghost = np.asarray(ghost.filter(ImageFilter.GaussianBlur(rng.uniform(2, 4))), np.float32)
+        page[40 : 40 + 112, columns_of(3)] -= ghost * 0.8 * rng.uniform(0.25, 0.4)
+
+    pages, labels = rows_of_three(mnist, np.random.default_rng(0), 200, showing_through)
+    readings = reader.read_all(pages)
+    too_long = sum(len(getattr(r, "number", "")) > 3 for r in readings)
+    assert too_long <= 12 and share_read(readings, labels) >= 0.9, (too_long, share_read(readings, labels))
+
+
+def test_a_light_tick_or_cross_beside_a_number_is_no_digit(reader, mnist):
+    """A tick or a cross in light pencil, as tall as a digit, beside a number: a lighter part
+    the model does not read surely (under LIGHT_SURE) is a mark. Of these 200 rows, it was
+    read as a digit or `?` in 195 when every lighter part was a digit, in 3 now (3 before
+    lighter parts were looked at)."""
+
+    def marked(page: np.ndarray, rng: np.random.Generator) -> None:
+        image = Image.fromarray(page)
+        draw, x, level = ImageDraw.Draw(image), columns_of(3).start, 230 - 200 * rng.uniform(0.25, 0.4)
+        width = int(rng.integers(4, 8))
+        if rng.random() < 0.5:
+            draw.line([(x + 10, 100), (x + 40, 140), (x + 100, 50)], fill=level, width=width)
+        else:
+            draw.line([(x + 15, 55), (x + 95, 135)], fill=level, width=width)
+            draw.line([(x + 95, 55), (x + 15, 135)], fill=level, width=width)
+        page[:] = np.asarray(image)
+
+    pages, labels = rows_of_three(mnist, np.random.default_rng(0), 200, marked)
+    readings = reader.read_all(pages)
+    too_long = sum(len(getattr(r, "number", "")) > 3 for r in readings)
+    assert too_long <= 8 and share_read(readings, labels) >= 0.93, (too_long, share_read(readings, labels))
 
 
 def test_a_digit_a_fortieth_of_a_photo_is_read_at_twice_the_resolution(reader, mnist):
