@@ -32,9 +32,9 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
                are stretched so the darkest ink becomes full white, like MNIST's. (The
                number reader also gets, apart, parts fainter than that threshold
                throughout, each cut and stretched at its own strength: a digit written
-               lighter.) A
-               second opening at full resolution, its window a few stroke widths,
-               keeps the sharp edge of a shadow or of a sheet on a desk out of the ink.
+               lighter.) A second opening at full resolution, its window a few stroke
+               widths, keeps the sharp edge of a shadow or of a sheet on a desk out of
+               the ink.
                A marker's stroke wider than a window is background to it, its outline
                ink: what the outline encloses, as dark as the pen, is ink (and the
                coarse window is widened to the strokes). Where the ink fills the image,
