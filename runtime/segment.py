@@ -363,6 +363,19 @@ def _merged(a: Component, b: Component) -> Component:
     return Component(box, _placed(a, box) | _placed(b, box), a.piece_count() + b.piece_count())
 
 
+def _merged_parts(parts: list[Component], reference: float) -> list[Component]:
+    """Left to right, each part merged into the first group it is one digit with (`_one_digit`)."""
+    groups: list[Component] = []
+    for part in sorted(parts, key=lambda p: p.box[0]):
+        for i, group in enumerate(groups):
+            if _one_digit(group, part, reference):
+                groups[i] = _merged(group, part)
+                break
+        else:
+            groups.append(part)
+    return groups
+
+
 def _one_digit(a: Component, b: Component, reference: float) -> bool:
     """Parts mostly above one another and close: one digit that broke apart."""
     overlap = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
@@ -528,15 +541,7 @@ def find_components(
         if p.width <= WIDE * reference and p.height <= TALL * reference
     ]
     # step 4: merge the parts of one digit, left to right; a dot is a speck, not a part of one
-    parts = sorted((p for p in parts if not _dot(p, reference)), key=lambda p: p.box[0])
-    groups: list[Component] = []
-    for part in parts:
-        for i, group in enumerate(groups):
-            if _one_digit(group, part, reference):
-                groups[i] = _merged(group, part)
-                break
-        else:
-            groups.append(part)
+    groups = _merged_parts([p for p in parts if not _dot(p, reference)], reference)
     # two small halves of one stroke are one part; a small part beside a digit is a piece of
     # it (a 5's cap that leans away from its body)
     small = _halves_joined([g for g in groups if g.height < SPECK_HEIGHT * reference], reference)
@@ -600,15 +605,7 @@ def _lighter_digits(
 ) -> list[Component]:
     """The lighter parts of `_with_lighter_digits` that are digits of their own."""
     reference = anchor.height
-    pieces = sorted(_components(*label(lighter > 0)), key=lambda p: p.box[0])
-    groups: list[Component] = []
-    for piece in pieces:
-        for i, group in enumerate(groups):
-            if _one_digit(group, piece, reference):
-                groups[i] = _merged(group, piece)
-                break
-        else:
-            groups.append(piece)
+    groups = _merged_parts(_components(*label(lighter > 0)), reference)
     both = np.maximum(ink, lighter)
 
     def beside(group: Component) -> bool:
