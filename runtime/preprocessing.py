@@ -80,7 +80,7 @@ MIN_CONTRAST = 0.15  # ink must differ from the paper by this much of full scale
 DIM_CONTRAST = 0.18  # ... or, when less, this much of the image's lightest level (a dim photo) ...
 MIN_INK = 0.07  # ... but never less than this (a black frame's noise, a dim JPEG's blocks)
 PEAK_PIXELS = 16  # the strongest ink is at least half of the 16th strongest pixel's (not a hot pixel's)
-LIGHT = 0.35  # of the ink threshold: a part this strong with none of its ink above it is a lighter digit ...
+LIGHT = 0.35  # of the ink threshold: a part rising this high but mostly under it may be a lighter digit ...
 LIGHT_AREA = 0.1  # ... when it is at least this share of the largest part's area (grain's clumps are specks)
 LIGHT_PIXELS = 20  # ... and at least this many of its pixels lie beyond a pixel of stronger ink
 LIGHT_PEAK = 0.2  # ... and its strength this much of the strongest ink's (fainter is a vignette's residue) ...
@@ -551,6 +551,7 @@ def ink_and_lighter(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def _ink_maps(gray: np.ndarray, floor: float, light: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """`ink_map`'s steps; with `light`, also the lighter parts of its final cut."""
     height, width = gray.shape
     # Background, first pass: a grey opening on a coarse grid, wider than any stroke. It follows
     # smooth light, but blurs a sharp edge (a shadow's, a sheet's on a desk) into a band of "ink".

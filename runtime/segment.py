@@ -596,6 +596,7 @@ def _with_lighter_digits(
 
 
 def _centred_in(inner: Component, outer: Component) -> bool:
+    """Whether the centre of `inner`'s box lies in `outer`'s box."""
     left, top, right, bottom = outer.box
     return left <= (inner.box[0] + inner.box[2]) / 2 < right and top <= (inner.box[1] + inner.box[3]) / 2 < bottom
 
