@@ -311,7 +311,7 @@ def _light_parts(ink: np.ndarray, strong: np.ndarray, threshold: float) -> np.nd
     # most images have none: only a stroke's soft edge lies between the two cuts, next to it
     if np.count_nonzero(weak) - np.count_nonzero(strong) < LIGHT_PIXELS:
         return None
-    near = strong.copy()  # within a pixel of the stronger ink
+    near = strong.copy()  # within a pixel of the stronger ink (shifts: half extreme_filter's cost)
     near[1:] |= strong[:-1]
     near[:-1] |= strong[1:]
     near[:, 1:] |= near[:, :-1]  # numpy buffers overlapping operands: the result is the 3x3 dilation

@@ -272,7 +272,7 @@ def _without_flat_lines(parts: list[Component], reference: float, ink: np.ndarra
 
     def in_a_gap(p: Component) -> bool:
         # mostly beside the digits, not above or below one: a stub, not a digit's own bar
-        covered = max((min(p.box[2], q.box[2]) - max(p.box[0], q.box[0]) for q in others), default=0)
+        covered = max((_shared_columns(p, q) for q in others), default=0)
         return covered < p.width / 2
 
     def beside(p: Component, among: list[Component]) -> list[Component]:
@@ -376,11 +376,21 @@ def _merged_parts(parts: list[Component], reference: float) -> list[Component]:
     return groups
 
 
+def _shared_rows(a: Component, b: Component) -> int:
+    """Rows that both parts' boxes span (negative: the gap between them)."""
+    return min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
+
+
+def _shared_columns(a: Component, b: Component) -> int:
+    """Columns that both parts' boxes span (negative: the gap between them)."""
+    return min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
+
+
 def _one_digit(a: Component, b: Component, reference: float) -> bool:
     """Parts mostly above one another and close: one digit that broke apart."""
-    overlap = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
-    gap = max(a.box[1], b.box[1]) - min(a.box[3], b.box[3])
-    return overlap >= MERGE_OVERLAP * min(a.width, b.width) and gap <= MERGE_GAP * reference
+    return (
+        _shared_columns(a, b) >= MERGE_OVERLAP * min(a.width, b.width) and -_shared_rows(a, b) <= MERGE_GAP * reference
+    )
 
 
 def _strength(part: Component, ink: np.ndarray) -> float:
@@ -557,11 +567,10 @@ def find_components(
     tight_crop = not inner
 
     def digit_like(group: Component) -> bool:
-        overlap = min(group.box[3], anchor.box[3]) - max(group.box[1], anchor.box[1])
         if (
             group.height < SPECK_HEIGHT * reference
             or max(group.height, group.width) < smallest
-            or overlap < LINE_OVERLAP * group.height
+            or _shared_rows(group, anchor) < LINE_OVERLAP * group.height
         ):
             return False
         # at the border, only a digit-sized group in the reference digit's ink is a digit: a
@@ -608,11 +617,12 @@ def _lighter_digits(
     reference = anchor.height
     groups = _merged_parts(_components(*label(lighter > 0)), reference)
     both = np.maximum(ink, lighter)
+    sharp = LIGHT_SHARP * _sharpness(gray, anchor)
 
     def beside(group: Component) -> bool:
         """Not over a digit found, nor around one (a printed cell's outline)."""
         return all(
-            min(group.box[2], d.box[2]) - max(group.box[0], d.box[0]) < LIGHT_OVERLAP * group.width
+            _shared_columns(group, d) < LIGHT_OVERLAP * group.width
             and not (_centred_in(d, group) and d.height >= LIGHT_HEIGHT[0] * reference)
             for d in digits
         )
@@ -622,11 +632,11 @@ def _lighter_digits(
         for g in groups
         if LIGHT_HEIGHT[0] * reference <= g.height <= LIGHT_HEIGHT[1] * reference
         and g.width <= WIDE * reference
-        and min(g.box[3], anchor.box[3]) - max(g.box[1], anchor.box[1]) >= LINE_OVERLAP * g.height
+        and _shared_rows(g, anchor) >= LINE_OVERLAP * g.height
         and beside(g)
         and not on_an_edge(gray, both, g)
         and not shading(gray, both, g)
-        and _sharpness(gray, g) >= LIGHT_SHARP * _sharpness(gray, anchor)
+        and _sharpness(gray, g) >= sharp
     ]
 
 
@@ -733,8 +743,7 @@ def join_broken(
             and _nearly_one(a, b, reference)
         ):
             pairs.append((i, _merged(a, b)))
-            shared_rows = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
-            stacked.append(shared_rows < JOIN_STACKED * min(a.height, b.height))
+            stacked.append(_shared_rows(a, b) < JOIN_STACKED * min(a.height, b.height))
     if not pairs:
         return groups
     frames = [frame(g.ink(ink)) for i, together in pairs for g in (groups[i], groups[i + 1], together)]
