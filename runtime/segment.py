@@ -140,7 +140,8 @@ LIGHT_OVERLAP = 0.5  # of its width: a lighter part this much above or below a d
 LIGHT_SHARP = 0.75  # of the reference digit's edge sharpness: a blurred lighter part shows through the page
 LIGHT_SURE = 0.8  # the model's least confidence in a lighter digit: less is a mark (a ghost, an erasure), no digit
 GHOST = 0.2  # ... and fainter anywhere is a vignette's or a shadow's residue (0.1; a digit half as dark: 0.5)
-SMALL_DIGIT = 12  # working-image pixels: digits this short are looked for again at twice the resolution
+SMALL_DIGIT = 12  # working-image pixels: digits this short are looked for again at twice the resolution ...
+MAX_CLOSER = 4  # ... and, still this short or not found, at four times (1024² pixels at most)
 PAGE_SHARE = 0.8  # ... and so are groups this much of the image's width and height (the page taken for ink)
 TEXTURE_MARGIN = 2  # ... where a digit stands this many times what else darkens the paper around it (squares: 1)
 EDGE_STEP = 0.15  # paper levels either side of a group that differ this much: the group is an edge
@@ -880,12 +881,13 @@ class Found(NamedTuple):
     reference: float  # the reference digit's height in working pixels (0: no group)
 
 
-def _groups_in(work: Image.Image, closer: bool = False) -> Found:
-    """The digit groups of a working image; `closer`: of find_digits' second look."""
+def _groups_in(work: Image.Image, closer: int = 1) -> Found:
+    """The digit groups of a working image; `closer`: how many times the first look's
+    resolution `work` has (find_digits' closer looks)."""
     gray = to_grayscale(work)
-    if closer:
+    if closer > 1:
         ink = ink_map(gray, floor=GHOST)
-        groups, reference = find_components(ink, gray, MIN_SIDE_SHARE / 2)
+        groups, reference = find_components(ink, gray, MIN_SIDE_SHARE / closer)
         return Found(work, ink, _standing_out(gray, groups), reference)
     ink, lighter = ink_and_lighter(gray)
     groups, reference = find_components(ink, gray, MIN_SIDE_SHARE, lighter)
@@ -906,25 +908,37 @@ def find_digits(image: Image.Image) -> Found:
     strongest is paper (a vignette's shades: GHOST) and a group must stand out from the
     paper's texture around it (squared paper's lines break into digit-sized pieces there).
     What is found there replaces what was found first unless it spans most of the page
-    again (a tight crop of one digit, or the page still taken for ink)."""
+    again (a tight crop of one digit, or the page still taken for ink). When that look too
+    finds nothing, or digits only a few pixels tall (a number a hundredth of a page's photo
+    tall), it looks once more at four times the first resolution, where a part a quarter
+    as small may be a digit."""
     work = working_image(image)
     found, missing = None, None
     try:
         found = _groups_in(work)
     except ImageError as error:  # no ink stood out from the paper at this resolution
         missing = error
-    if max(image.size) > max(work.size) and (
-        found is None
-        or not found.groups
-        or 0 < found.reference < SMALL_DIGIT
-        or any(_most_of(g.box, work.size) for g in found.groups)
+    closer = 2
+    while (
+        closer <= MAX_CLOSER
+        and max(image.size) > max(work.size)
+        and (
+            found is None
+            or not found.groups
+            or 0 < found.reference < SMALL_DIGIT
+            or any(_most_of(g.box, found.work.size) for g in found.groups)
+        )
     ):
+        work = working_image(image, closer * WORK_SIDE)
         try:
-            closer = _groups_in(working_image(image, 2 * WORK_SIDE), closer=True)
-            if closer.groups and not any(_most_of(g.box, closer.work.size) for g in closer.groups):
-                found = closer
-        except ImageError:
-            pass
+            look = _groups_in(work, closer)
+        except ImageError:  # nothing stood out at this resolution either
+            look = None
+        if look is not None and look.groups:
+            if any(_most_of(g.box, work.size) for g in look.groups):
+                break  # a tight crop of one digit, or the page still taken for ink
+            found = look
+        closer *= 2
     if found is None:
         raise missing
     return found
