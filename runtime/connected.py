@@ -15,6 +15,9 @@ def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return rows, starts - 1, steps[1::2] - rows * stride - 1
 
 
+PYTHON_UNIONS = 64  # touching pairs of runs: up to this many (a small digit's few tens) plain Python is faster
+
+
 def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
     """8-connected components of a bool mask: int32 labels (0 = background, 1..n) and n."""
     height, width = mask.shape
@@ -30,19 +33,7 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
     counts = np.maximum(last - first, 0)
     a = np.repeat(np.arange(count), counts)
     b = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(first, counts)
-    parent = list(range(count))  # union-find in plain Python: a digit has tens of runs, a page hundreds
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in zip(a.tolist(), b.tolist()):
-        ri, rj = root(i), root(j)
-        if ri != rj:
-            parent[max(ri, rj)] = min(ri, rj)
-    parent = np.array([root(i) for i in range(count)])
+    parent = _roots(count, a, b) if len(a) > PYTHON_UNIONS else _roots_in_python(count, a, b)
     roots = parent == np.arange(count)
     components = int(roots.sum())
     if components == 1:  # most one-digit images: no runs to paint
@@ -57,3 +48,37 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
 
 # Gray's bit quads: each 2x2 window's pattern (1 a + 2 b + 4 c + 8 d for a b / c d) weighed so that
 # the sum over the image is 4 x the 8-connected Euler number: +1 one pixel, -1 three, -2 a diagonal pair
+
+
+def _roots_in_python(count: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Each run's component, by union-find over the touching pairs (a[k], b[k]): the
+    component's first run."""
+    parent = list(range(count))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(a.tolist(), b.tolist()):
+        ri, rj = root(i), root(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    return np.array([root(i) for i in range(count)])
+
+
+def _roots(count: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`_roots_in_python`'s answer in a few numpy passes, for the thousands of runs of grain on
+    a big page: every pair hooks the larger of its roots to the smaller at once, then roots
+    are followed to their own roots (pointer jumping), until every pair shares one."""
+    parent = np.arange(count)
+    while True:
+        ra, rb = parent[a], parent[b]
+        apart = ra != rb
+        if not apart.any():
+            return parent
+        ra, rb = ra[apart], rb[apart]
+        np.minimum.at(parent, np.maximum(ra, rb), np.minimum(ra, rb))
+        while not np.array_equal(jumped := parent[parent], parent):
+            parent = jumped

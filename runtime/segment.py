@@ -458,7 +458,11 @@ def _nearly_one(a: Component, b: Component, reference: float) -> bool:
     together they are no wider than a digit."""
     left, top, right, bottom = _union_box(a, b)
     reach = max(1, round(JOIN_GAP * reference))
-    return right - left <= JOIN_WIDTH * max(bottom - top, reference) and _near(a, b, reach)
+    return (
+        _gap(a, b) <= reach  # boxes farther apart hold no ink within reach (the cheap test first)
+        and right - left <= JOIN_WIDTH * max(bottom - top, reference)
+        and _near(a, b, reach)
+    )
 
 
 def _gap(a: Component, b: Component) -> int:

@@ -235,3 +235,41 @@ def test_tflite_models_run_through_the_same_reader(tiny_export_file, mnist):
         == tflite_reader.predict_frames(mnist.x_test[:2000]).argmax(1)
     )
     assert agreement >= 0.99
+
+
+def flood_filled(mask: np.ndarray) -> list[frozenset]:
+    """The 8-connected components of a bool mask as sets of pixels, by plain flood fill."""
+    seen, parts = np.zeros(mask.shape, bool), []
+    for start in zip(*np.nonzero(mask)):
+        if seen[start]:
+            continue
+        seen[start], stack, part = True, [start], []
+        while stack:
+            y, x = stack.pop()
+            part.append((y, x))
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    ny, nx = y + dy, x + dx
+                    if 0 <= ny < mask.shape[0] and 0 <= nx < mask.shape[1] and mask[ny, nx] and not seen[ny, nx]:
+                        seen[ny, nx] = True
+                        stack.append((ny, nx))
+        parts.append(frozenset(part))
+    return parts
+
+
+@pytest.mark.parametrize("side", [7, 30, 90])
+def test_connected_components_match_a_flood_fill(side, mnist):
+    """`label` joins runs in plain Python for a few tens of them and in numpy passes for
+    the thousands of grain on a big page: both give each component of a flood fill, numbered
+    in order of its first pixel in row-major order."""
+    from tegaki.runtime.connected import label
+
+    rng = np.random.default_rng(side)
+    masks = [rng.random((side, side + 3)) < density for density in (0.2, 0.45, 0.6)]
+    masks += [np.kron(mnist.x_test[side] > 100, np.ones((side // 7, side // 7), bool))]  # one digit, few runs
+    for mask in masks:
+        labels, count = label(mask)
+        parts = flood_filled(mask)
+        assert count == len(parts)
+        firsts = sorted(parts, key=min)
+        assert [frozenset(zip(*np.nonzero(labels == k + 1))) for k in range(count)] == firsts
