@@ -367,12 +367,15 @@ def _merged(a: Component, b: Component) -> Component:
 def _merged_parts(parts: list[Component], reference: float) -> list[Component]:
     """Left to right, each part merged into the first group it is one digit with (`_one_digit`)."""
     groups: list[Component] = []
+    reaching: list[int] = []  # the groups reaching right of the part's left edge: no others can take it
     for part in sorted(parts, key=lambda p: p.box[0]):
-        for i, group in enumerate(groups):
-            if _one_digit(group, part, reference):
-                groups[i] = _merged(group, part)
+        reaching = [i for i in reaching if groups[i].box[2] > part.box[0]]
+        for i in reaching:
+            if _one_digit(groups[i], part, reference):
+                groups[i] = _merged(groups[i], part)
                 break
         else:
+            reaching.append(len(groups))
             groups.append(part)
     return groups
 
@@ -416,9 +419,12 @@ def _halves_joined(small: list[Component], reference: float) -> list[Component]:
     as tall as a digit are one, broken across (a slanted 1 whose halves lie corner to corner;
     not a letter's or a tick's two strokes at an angle)."""
     parts, joined = sorted(small, key=lambda p: p.box[0]), []
+    reach = max(1, round(JOIN_GAP * reference))
     while parts:
         part = parts.pop(0)
         for other in parts:
+            if other.box[0] - part.box[2] > reach:
+                break  # it and all after it start too far right to nearly touch
             _, top, _, bottom = _union_box(part, other)
             if bottom - top >= JOIN_SHORT * reference and _nearly_one(part, other, reference) and _in_line(part, other):
                 parts.remove(other)
