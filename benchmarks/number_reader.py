@@ -224,7 +224,7 @@ for share_of_side in (0.01, 0.0125, 0.015, 0.02, 0.025, 0.03, 0.04):
         "count": count,
     }
     print(
-        f"photo, digit {share_of_side:.1%} of the long side: number reader {afar[str(share_of_side)]['number']:6.1%}  ({count})",
+        f"photo, digit {share_of_side:.2%} of the long side: number reader {afar[str(share_of_side)]['number']:6.1%}  ({count})",
         flush=True,
     )
 results["digit_from_afar"] = afar

@@ -66,7 +66,7 @@ beside it:
 Everything works on the preprocessing's working image (a few hundred pixels across).
 `find_digits` makes it from a decoded image and runs the steps; when the digits found there
 are only a few pixels tall (a digit photographed from afar), or none stood out, it looks
-again at twice the resolution.
+again at twice the resolution, and when they are still tiny there, at four times.
 """
 
 from collections.abc import Callable
@@ -141,7 +141,7 @@ LIGHT_SHARP = 0.75  # of the reference digit's edge sharpness: a blurred lighter
 LIGHT_SURE = 0.8  # the model's least confidence in a lighter digit: less is a mark (a ghost, an erasure), no digit
 GHOST = 0.2  # ... and fainter anywhere is a vignette's or a shadow's residue (0.1; a digit half as dark: 0.5)
 SMALL_DIGIT = 12  # working-image pixels: digits this short are looked for again at twice the resolution ...
-MAX_CLOSER = 4  # ... and, still this short or not found, at four times (1024² pixels at most)
+MAX_CLOSER, TINY_DIGIT = 4, 10  # ... and, still nothing or only this short there, at four times (1024² px at most)
 PAGE_SHARE = 0.8  # ... and so are groups this much of the image's width and height (the page taken for ink)
 TEXTURE_MARGIN = 2  # ... where a digit stands this many times what else darkens the paper around it (squares: 1)
 EDGE_STEP = 0.15  # paper levels either side of a group that differ this much: the group is an edge
@@ -918,40 +918,40 @@ def find_digits(image: Image.Image) -> Found:
     strongest is paper (a vignette's shades: GHOST) and a group must stand out from the
     paper's texture around it (squared paper's lines break into digit-sized pieces there).
     What is found there replaces what was found first unless it spans most of the page
-    again (a tight crop of one digit, or the page still taken for ink). When that look too
-    finds nothing, or digits only a few pixels tall (a number a hundredth of a page's photo
-    tall), it looks once more at four times the first resolution, where a part a quarter
-    as small may be a digit."""
+    again (a tight crop of one digit, or the page still taken for ink). When no ink stood
+    out there either, or what it saw is still under TINY_DIGIT (a number a hundredth of a
+    photo tall), it looks once more at four times the first resolution, where a part a
+    quarter as small may be a digit. Digit-sized groups that a look dropped (grain, a grid,
+    a clip) send it no closer: looked at closer, they would be judged by looser rules."""
     work = working_image(image)
     found, missing = None, None
     try:
         found = _groups_in(work)
     except ImageError as error:  # no ink stood out from the paper at this resolution
         missing = error
-    closer = 2
-    while (
-        closer <= MAX_CLOSER
-        and max(image.size) > max(work.size)
-        and (
-            found is None
-            or not found.groups
-            or 0 < found.reference < SMALL_DIGIT
-            or any(_most_of(g.box, found.work.size) for g in found.groups)
-        )
-    ):
+    closer, seen = 2, found  # seen: what the latest look found (None: no ink stood out there)
+    while closer <= MAX_CLOSER and max(image.size) > max(work.size) and _look_closer(seen, closer):
         work = working_image(image, closer * WORK_SIDE)
         try:
-            look = _groups_in(work, closer)
+            seen = _groups_in(work, closer)
         except ImageError:  # nothing stood out at this resolution either
-            look = None
-        if look is not None and look.groups:
-            if any(_most_of(g.box, work.size) for g in look.groups):
+            seen = None
+        if seen is not None and seen.groups:
+            if any(_most_of(g.box, work.size) for g in seen.groups):
                 break  # a tight crop of one digit, or the page still taken for ink
-            found = look
+            found = seen
         closer *= 2
     if found is None:
         raise missing
     return found
+
+
+def _look_closer(seen: Found | None, closer: int) -> bool:
+    """Whether find_digits looks again at `closer` times the first resolution, after `seen`."""
+    if seen is None or 0 < seen.reference < (SMALL_DIGIT if closer == 2 else TINY_DIGIT):
+        return True  # no ink stood out, or what did is only a few pixels tall
+    # after the first look only: nothing digit-like, or the page taken for ink
+    return closer == 2 and (not seen.groups or any(_most_of(g.box, seen.work.size) for g in seen.groups))
 
 
 def _standing_out(gray: np.ndarray, groups: list[Component]) -> list[Component]:
