@@ -46,10 +46,6 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
     return np.cumsum(paint, axis=1)[:, :width], components
 
 
-# Gray's bit quads: each 2x2 window's pattern (1 a + 2 b + 4 c + 8 d for a b / c d) weighed so that
-# the sum over the image is 4 x the 8-connected Euler number: +1 one pixel, -1 three, -2 a diagonal pair
-
-
 def _roots_in_python(count: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Each run's component, by union-find over the touching pairs (a[k], b[k]): the
     component's first run."""
