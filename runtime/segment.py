@@ -556,10 +556,23 @@ def find_components(
             ]
         else:
             kept.append(part)
+    parts = _without_flat_lines(kept, reference, ink, pen)
+    # the digits of one number differ in size, and the reference (the heaviest) may be a short
+    # bold one: a part taller than TALL of it is still a digit when it is no taller than TALL
+    # times the tallest digit-sized part on its line, and not at the border (a coin's rim)
+    tallest = max(
+        [
+            p.height
+            for p in parts
+            if p.height <= TALL * reference and _shared_rows(p, anchor) >= LINE_OVERLAP * p.height
+        ],
+        default=reference,
+    )
     parts = [
         p
-        for p in _without_flat_lines(kept, reference, ink, pen)
-        if p.width <= WIDE * reference and p.height <= TALL * reference
+        for p in parts
+        if p.width <= WIDE * reference
+        and (p.height <= TALL * reference or p.height <= TALL * tallest and not _touches_border(p, ink.shape))
     ]
     # step 4: merge the parts of one digit, left to right; a dot is a speck, not a part of one
     groups = _merged_parts([p for p in parts if not _dot(p, reference)], reference)

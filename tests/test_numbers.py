@@ -352,6 +352,36 @@ def first_of(mnist, digit: int, count: int = 5) -> np.ndarray:
     return mnist.x_test[mnist.y_test == digit][:count]
 
 
+def sized_row(digits: list[np.ndarray], scales: list[int], bold: list[int]) -> Image.Image:
+    """MNIST digits side by side on one baseline, each `scales[i]` times its size and
+    thickened by a `bold[i]` px square (0: as written)."""
+    page = np.full((200, 60 + sum(28 * s + 30 for s in scales)), 230.0)
+    left = 30
+    for digit, scale, width in zip(digits, scales, bold):
+        image = Image.fromarray(np.kron(digit, np.ones((scale, scale), np.uint8)))
+        if width:
+            image = image.filter(ImageFilter.MaxFilter(width))
+        side, top = 28 * scale, 190 - 28 * scale
+        page[top : top + side, left : left + side] -= 200 * np.asarray(image, np.float32) / 255
+        left += side + 30
+    return Image.fromarray(page.clip(0, 255).astype(np.uint8))
+
+
+def test_a_digit_far_taller_than_a_bold_short_one_is_kept(reader, mnist):
+    """The reference digit is the heaviest ink: a short bold digit. A neighbour 1.7 times
+    as tall (5/3) was "too tall for a digit" and dropped without a `?`. It is kept when it
+    is no taller than 1.5 times the tallest digit-sized part on the line (here 4/3 of the
+    reference). Measured: 83 of these 100 before, 93 now."""
+    rng = np.random.default_rng(0)
+    rows, labels = [], []
+    for _ in range(100):
+        chosen = rng.choice(len(mnist.x_test), 3, replace=False)
+        rows.append(sized_row(list(mnist.x_test[chosen]), [3, 5, 4], [7, 0, 0]))
+        labels.append("".join(str(d) for d in mnist.y_test[chosen]))
+    readings = reader.read_all(rows)
+    assert share_read(readings, labels) >= 0.9, [getattr(r, "number", r) for r in readings]
+
+
 def test_pinholes_in_a_thick_stroke_are_not_loops(reader, mnist):
     """A marker's 8 or 0 whose strokes have pinholes (bad ink, a rough scan) is still a digit;
     only a scribble's many real loops, or noise's many pinholes, make a group unreadable."""
