@@ -419,7 +419,7 @@ def _halves_joined(small: list[Component], reference: float) -> list[Component]:
     as tall as a digit are one, broken across (a slanted 1 whose halves lie corner to corner;
     not a letter's or a tick's two strokes at an angle)."""
     parts, joined = sorted(small, key=lambda p: p.box[0]), []
-    reach = max(1, round(JOIN_GAP * reference))
+    reach = _join_reach(reference)
     while parts:
         part = parts.pop(0)
         for other in parts:
@@ -459,11 +459,16 @@ def _near(a: Component, b: Component, reach: int) -> bool:
     return bool(np.any(extreme_filter(_placed(a, box), 2 * reach + 1, np.maximum) & _placed(b, box)))
 
 
+def _join_reach(reference: float) -> int:
+    """Pixels of paper between the inks of two parts of one digit that broke apart, at most."""
+    return max(1, round(JOIN_GAP * reference))
+
+
 def _nearly_one(a: Component, b: Component, reference: float) -> bool:
     """Whether two parts may be one digit that broke apart: their ink nearly touches and
     together they are no wider than a digit."""
     left, top, right, bottom = _union_box(a, b)
-    reach = max(1, round(JOIN_GAP * reference))
+    reach = _join_reach(reference)
     return (
         _gap(a, b) <= reach  # boxes farther apart hold no ink within reach (the cheap test first)
         and right - left <= JOIN_WIDTH * max(bottom - top, reference)
