@@ -20,7 +20,11 @@ beside it:
                stroke, rows or columns almost full of ink: underlines, ruled lines,
                frames) and is split up again; flat parts side by side that span more
                than a digit, or that are far fainter than the pen (a faint ruled line's
-               stubs beside the digits it crosses), are a line too.
+               stubs beside the digits it crosses), are a line too. Thin ink all around
+               a digit, clear of it above and below, with no such line, not at the
+               border, is a ring drawn round it, and goes. A narrow part taller
+               than the reference digit but no taller than the tallest digit on its line
+               allows is a tall 1's stem, not a ruled line.
 4. reject      what touches the image border and is not digit-sized (the paper's edge on
                a desk, a shadow's edge, vignette corners); long thin lines left over.
 5. merge       parts of one digit (a 5's cap, a 4 in two strokes, a faint joint): parts
@@ -28,7 +32,10 @@ beside it:
                nearly touches and that together are digit-tall (a slanted 1 broken corner
                to corner), and small parts close beside a digit; a small round dot is a
                speck, never a part.
-6. specks      groups much smaller than the reference height dropped; ghosts (a fifth of
+6. specks      groups much smaller than the reference height dropped, and those off the
+               reference digit's line: the line is followed from digit to digit (a number
+               written uphill or along a curve), each sharing some rows with a neighbour
+               about as tall, not at the border; ghosts (a fifth of
                the pen's strength: a vignette's residue) dropped anywhere, and at the
                border groups much fainter than the reference digit (a shadow's or a
                desk's residue: a pen's stroke is dark at its core).
@@ -98,12 +105,20 @@ STANDS_OUT = 15  # ... where a digit's area is at least this many times the medi
 MAX_PARTS = 150  # ... and only the largest are kept
 SPECK_HEIGHT = 0.5  # of the reference height: a group less tall is a speck, a dash or a line's remnant
 LINE_OVERLAP = 0.5  # of its height: a digit shares at least this many rows with the reference digit
+LINE_GAP = 1.0  # reference heights: ... or a digit on its line this close beside it (a sloped line) ...
+LINE_FOLLOW = 0.4  # ... shares this many of the shorter one's rows, and is at least ...
+LINE_SIZE = 0.7  # ... this many times as tall as the other
 MIN_SIDE, MIN_SIDE_SHARE = 6, 0.03  # pixels, share of the image's longest side: smaller is a speck
 WIDE = 2.2  # a component wider than this many reference heights is more than a pair of digits
 TALL = 1.5  # ... taller than this many is not a digit
+STEM = 0.5  # of its height: a part no wider than this is a stem, not a box or a blob
 LONG_RUN_H = 1.6  # a horizontal run longer than this many reference heights is a ruled line or frame
 LONG_RUN_V = 1.3  # ... a vertical one
 LINE_WIDE = 1.6  # reference heights: a component this wide may hold a line (an underline under two digits)
+RING_SHARE = 0.25  # of its box: ink around a digit no fuller than this, no box, is a ring drawn round it ...
+RING_ROOM = 0.1  # ... when it clears the digit by this much of its height above and below ...
+RING_SIDES = 7  # ... and lies in this many of the eight directions from its centre, ...
+RING_RUN = 2.0  # ... with no straight run longer than this many reference heights (a form's grid)
 FRAME_FILL, FRAME_HOLLOW = 0.9, 0.5  # outermost rows and columns this full, the whole at most this: a frame ...
 FRAME_SIDE = 0.8  # ... whose sides, runs this long for its width (height), are lines however short
 LINE_FILL = 0.7  # a row (column) of such a component this full of ink is a line
@@ -239,6 +254,14 @@ def _without_lines(mask: np.ndarray, longest_h: float, longest_v: float) -> np.n
     return kept
 
 
+def _straight(mask: np.ndarray, longest_h: float, longest_v: float) -> bool:
+    """Whether `mask` holds a run longer than the limits: a line (a form's grid, an underline)."""
+    return any(
+        len(starts) and int((ends - starts).max()) > longest
+        for (_, starts, ends), longest in ((runs(mask), longest_h), (runs(mask.T), longest_v))
+    )
+
+
 def _framed(mask: np.ndarray) -> bool:
     """A rectangle's outline: ink along all four sides of the box, hollow (a digit's box touches
     its ink at a few points, a 0 rounds its corners, a thick 1 that fills its box is solid)."""
@@ -309,6 +332,24 @@ def _components(labels: np.ndarray, count: int) -> list[Component]:
 def _encloses(outer: Component, inner: Component) -> bool:
     (l1, t1, r1, b1), (l2, t2, r2, b2) = outer.box, inner.box
     return l1 < l2 and t1 < t2 and r2 < r1 and b2 < b1 and inner.height >= 0.3 * outer.height
+
+
+def _ringed(outer: Component, inner: Component) -> bool:
+    """`outer` lies all around `inner`: with room above and below it (an underline that a
+    digit touches reaches no higher than that digit's top), and its ink met in nearly every
+    one of eight directions from `inner`'s centre (an open ring's gap is one; a 5's tail over
+    a mark beside it is not around it)."""
+    room = RING_ROOM * inner.height
+    if not (_encloses(outer, inner) and outer.box[1] + room <= inner.box[1] and inner.box[3] + room <= outer.box[3]):
+        return False
+    y = (inner.box[1] + inner.box[3]) // 2 - outer.box[1]
+    x = (inner.box[0] + inner.box[2]) // 2 - outer.box[0]
+    steps, met = np.arange(1, max(outer.mask.shape)), 0
+    for dy, dx in ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1)):
+        rows, cols = y + dy * steps, x + dx * steps
+        within = (rows >= 0) & (rows < outer.height) & (cols >= 0) & (cols < outer.width)
+        met += bool(outer.mask[rows[within], cols[within]].any())
+    return met >= RING_SIDES
 
 
 def _touches_border(part: Component, shape: tuple[int, int]) -> bool:
@@ -539,14 +580,27 @@ def find_components(
     anchor = next((p for p in candidates if not p.blot()), candidates[0])
     reference = anchor.height
     pen = _strength(anchor, ink)
-    # step 3: strip straight lines from what is too big for a digit, and look again at what remains
+    # step 3: strip straight lines from what is too big for a digit, and look again at what remains.
+    # The digits of one number differ in size, and the reference (the heaviest) may be a short
+    # bold one: a narrow part taller than TALL of it is still a digit, not a ruled line (a tall
+    # 1's stem), when no taller than TALL times the tallest digit-sized part on its line
+    tallest = _tallest_on_line(parts, anchor, reference)
     kept = []
     for part in parts:
         framed = _framed(part.mask)
         if (
+            not framed
+            and not _touches_border(part, ink.shape)
+            and share(part.mask) <= RING_SHARE
+            and any(_ringed(part, q) for q in parts)
+            and not _straight(part.mask, RING_RUN * reference, RING_RUN * reference)
+        ):
+            continue  # thin ink around a digit, no box, no line across the page: a ring drawn round it
+        if (
             framed
             or part.width > LINE_WIDE * reference
             or part.height > TALL * reference
+            and not (part.width <= STEM * part.height and _digit_tall(part, reference, tallest, ink.shape))
             or any(_encloses(part, q) for q in parts)
         ):
             longest_h, longest_v = LONG_RUN_H * reference, LONG_RUN_V * reference
@@ -562,23 +616,8 @@ def find_components(
         else:
             kept.append(part)
     parts = _without_flat_lines(kept, reference, ink, pen)
-    # the digits of one number differ in size, and the reference (the heaviest) may be a short
-    # bold one: a part taller than TALL of it is still a digit when it is no taller than TALL
-    # times the tallest digit-sized part on its line, and not at the border (a coin's rim)
-    tallest = max(
-        [
-            p.height
-            for p in parts
-            if p.height <= TALL * reference and _shared_rows(p, anchor) >= LINE_OVERLAP * p.height
-        ],
-        default=reference,
-    )
-    parts = [
-        p
-        for p in parts
-        if p.width <= WIDE * reference
-        and (p.height <= TALL * reference or p.height <= TALL * tallest and not _touches_border(p, ink.shape))
-    ]
+    tallest = _tallest_on_line(parts, anchor, reference)  # a line stripped off a digit made it shorter
+    parts = [p for p in parts if p.width <= WIDE * reference and _digit_tall(p, reference, tallest, ink.shape)]
     # step 4: merge the parts of one digit, left to right; a dot is a speck, not a part of one
     groups = _merged_parts([p for p in parts if not _dot(p, reference)], reference)
     # two small halves of one stroke are one part; a small part beside a digit is a piece of
@@ -592,15 +631,11 @@ def find_components(
         if gaps and min(gaps) <= ATTACH_GAP * reference:
             nearest = int(np.argmin(gaps))
             groups[nearest] = _merged(groups[nearest], part)
-    # steps 5 and 6: what is off the anchor's line, too small, or border residue
+    # steps 5 and 6: what is too small, border residue, or off the anchor's line
     tight_crop = not inner
 
     def digit_like(group: Component) -> bool:
-        if (
-            group.height < SPECK_HEIGHT * reference
-            or max(group.height, group.width) < smallest
-            or _shared_rows(group, anchor) < LINE_OVERLAP * group.height
-        ):
+        if group.height < SPECK_HEIGHT * reference or max(group.height, group.width) < smallest:
             return False
         # at the border, only a digit-sized group in the reference digit's ink is a digit: a
         # shadow's or desk's residue there has nothing beyond it for on_an_edge to compare
@@ -613,7 +648,69 @@ def find_components(
         )
 
     kept = [g for g in groups if digit_like(g) and not on_an_edge(gray, ink, g) and not shading(gray, ink, g)]
+    kept = _on_the_line(kept, anchor, tallest, reference, ink.shape)
     return _with_lighter_digits(kept, lighter, anchor, gray, ink), float(reference)
+
+
+def _tallest_on_line(parts: list[Component], anchor: Component, reference: float) -> float:
+    """The height of the tallest digit-sized part on the reference digit's line."""
+    return max(
+        [
+            p.height
+            for p in parts
+            if p.height <= TALL * reference and _shared_rows(p, anchor) >= LINE_OVERLAP * p.height
+        ],
+        default=reference,
+    )
+
+
+def _on_line(group: Component, anchor: Component, tallest: float) -> bool:
+    """On the reference digit's line: sharing most of its rows with it, or, a digit taller
+    than the reference (no taller than TALL times the tallest digit on the line), most of
+    the reference's."""
+    shared = _shared_rows(group, anchor)
+    return shared >= LINE_OVERLAP * group.height or (
+        shared >= LINE_OVERLAP * anchor.height and group.height <= TALL * tallest
+    )
+
+
+def _on_the_line(
+    groups: list[Component], anchor: Component, tallest: float, reference: float, shape: tuple[int, int]
+) -> list[Component]:
+    """The groups on the reference digit's line, followed from digit to digit: a number
+    written uphill or along a curve leaves the anchor's rows after a digit or two, but each
+    digit shares many of its rows with the one beside it. Not to the border: what lies there
+    beside a digit, off its line, is a piece of a ring or a rim around it."""
+    on = [_on_line(g, anchor, tallest) for g in groups]
+    grown = True
+    while grown:
+        grown = False
+        for i, group in enumerate(groups):
+            if (
+                not on[i]
+                and group.height <= TALL * tallest
+                and not _touches_border(group, shape)
+                and any(on[j] and _beside(group, other, reference) for j, other in enumerate(groups))
+            ):
+                on[i] = grown = True
+    return [g for g, o in zip(groups, on) if o]
+
+
+def _beside(a: Component, b: Component, reference: float) -> bool:
+    """Neighbours on one line: close side by side, about as tall (not a tick or a cell's wall
+    beside a digit), sharing many of the shorter one's rows."""
+    shorter, taller = sorted((a.height, b.height))
+    return (
+        shorter >= LINE_SIZE * taller
+        and _shared_rows(a, b) >= LINE_FOLLOW * shorter
+        and _gap(a, b) <= LINE_GAP * reference
+    )
+
+
+def _digit_tall(part: Component, reference: float, tallest: float, shape: tuple[int, int]) -> bool:
+    """No taller than a digit: TALL of the reference, or of the tallest digit on its line
+    when it is not at the border."""
+    return part.height <= TALL * reference or part.height <= TALL * tallest and not _touches_border(part, shape)
 
 
 def _with_lighter_digits(
