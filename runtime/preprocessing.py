@@ -20,6 +20,9 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
                fall-off darkens most of it, when block by block the paper is the light
                side of the strokes; a sheet on a darker desk that fills less than half
                the photo: a large light region with the darkest pixels, the ink, on it;
+               a note or a card lying on a desk, whose shadow may be darker than the
+               pen: the largest light part is a rectangle off the border that encloses a
+               little dark (the writing), and the desk around it is painted over;
                and light paper around the image's border, which frames a fat marker's
                digit cropped tight (its ink is most of the image).
                A digit cropped to its ink's box may be mostly ink either way round: one
@@ -65,7 +68,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from tegaki.runtime.connected import label
 from tegaki.runtime.contract import IMAGE_SIZE
@@ -87,6 +90,10 @@ LIGHT_PEAK = 0.2  # ... and its strength this much of the strongest ink's (faint
 LIGHT_ABOVE = 0.3  # ... and less than this share of it is above the threshold (a pen's digit: over 0.6)
 SHEET_LEVEL, SHEET_SHARE = 0.25, 0.25  # grid cells this near the lightest, this many: a sheet of paper ...
 DESK_INK = 0.1  # ... when ink this much darker than the median (the desk) lies on it
+NOTE_SHARE = 0.05  # a light rectangle off the border this much of the image (a note on a desk) ...
+NOTE_WRITING = (0.005, 0.3)  # ... enclosing this share of itself (writing) ...
+RECTANGULAR = 0.85  # ... and filling this much of the smallest rectangle around it is paper
+NOTE_EDGE = 5  # pixels: a window wider than the blur of its edge
 FRAMED = 0.75  # share of the border's pixels on the light side: paper around dark ink that fills the image ...
 RECTANGLE_SIDE = 0.9  # ... unless three sides of the dark are this full a tenth inside its box (a board, a screen) ...
 CONVEX = 0.95  # ... or it fills this much of its convex hull (a thumb, a coin: 0.98; a marker's digit: 0.9) ...
@@ -444,9 +451,9 @@ def _enclosed(mask: np.ndarray) -> np.ndarray:
     return outside[1:-1, 1:-1] > 1  # label 1 is what reaches the border
 
 
-def convex_share(mask: np.ndarray) -> float:
-    """The share of its convex hull that a bool mask fills (the hull of its rows' ends, by
-    Andrew's monotone chain; its area by the shoelace formula)."""
+def _hull(mask: np.ndarray) -> np.ndarray:
+    """The corners of a bool mask's convex hull (x, y), counter-clockwise: the hull of its
+    rows' ends, by Andrew's monotone chain."""
     rows = np.flatnonzero(mask.any(axis=1))
     left = mask[rows].argmax(axis=1)
     right = mask.shape[1] - mask[rows, ::-1].argmax(axis=1)
@@ -465,9 +472,27 @@ def convex_share(mask: np.ndarray) -> float:
             chain.append((x, y))
         return chain[:-1]
 
-    hull = np.array(half(corners) + half(corners[::-1]), float)
+    return np.array(half(corners) + half(corners[::-1]), float)
+
+
+def convex_share(mask: np.ndarray) -> float:
+    """The share of its convex hull that a bool mask fills (the hull's area by the shoelace
+    formula)."""
+    hull = _hull(mask)
     area = 0.5 * abs(hull[:, 0] @ np.roll(hull[:, 1], 1) - hull[:, 1] @ np.roll(hull[:, 0], 1))
     return float(np.count_nonzero(mask)) / max(area, 1.0)
+
+
+def rectangle_share(mask: np.ndarray) -> float:
+    """The share of the smallest rectangle around it, at any angle, that a bool mask fills: one
+    side of that rectangle lies along an edge of the convex hull."""
+    hull = _hull(mask)
+    edges = np.roll(hull, -1, axis=0) - hull
+    angles = np.arctan2(edges[:, 1], edges[:, 0])
+    cos, sin = np.cos(angles)[:, None], np.sin(angles)[:, None]
+    along, across = cos * hull[:, 0] + sin * hull[:, 1], cos * hull[:, 1] - sin * hull[:, 0]
+    areas = np.ptp(along, axis=1) * np.ptp(across, axis=1)
+    return float(np.count_nonzero(mask)) / max(float(areas.min()), 1.0)
 
 
 def _border_plane(gray: np.ndarray) -> np.ndarray:
@@ -503,8 +528,9 @@ def _darker_locally(gray: np.ndarray, spread: float) -> bool:
 
 def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
     """Step 3: "dark" ink on lighter paper, "dark framed" (dark ink filling most of the image, paper
-    along its border), "light framed" (the same with light ink: a light digit cropped tight)
-    or "light" ink (`small`: `gray` on the coarse grid)."""
+    along its border), "light framed" (the same with light ink: a light digit cropped tight),
+    "note" (dark ink on a light note lying on a darker desk) or "light" ink (`small`: `gray`
+    on the coarse grid)."""
     # extremes, not percentiles: a thin digit on a big page can be under 1% of the pixels
     darkest, background, lightest = gray.min(), quantile(gray, 0.5), gray.max()
     middle, spread = (lightest + darkest) / 2, lightest - darkest
@@ -518,6 +544,8 @@ def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
         and not _cropped_tight(gray, gray > middle, middle, spread)
     ):
         return "dark"  # (a light digit cropped tight is light ink: its bold strokes vote dark)
+    if darkest < background and _note_on_desk(gray) is not None:
+        return "note"
     # The median is the dark side. On a photo of a sheet of paper on a darker desk that is the
     # desk: then a large part of the grid is light (a light digit's strokes are thin, the grid
     # lies mostly between them), and the darkest pixels, the ink, are darker than the desk and
@@ -535,6 +563,37 @@ def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
     rows, cols = np.nonzero(gray <= level)
     on_sheet = near_light[rows * small.shape[0] // gray.shape[0], cols * small.shape[1] // gray.shape[1]]
     return "dark" if np.count_nonzero(on_sheet) > on_sheet.size / 2 else "light"
+
+
+def _note_on_desk(gray: np.ndarray) -> np.ndarray | None:
+    """A note, a card or a receipt lying inside the photo on a darker desk (a bool mask of it),
+    or None: the largest light part is a rectangle (at any angle) off
+    the border, and what it encloses, the writing, is a small share of it. The desk or the
+    note's shadow may be darker than the pen, so the darkest pixels tell nothing; a light
+    digit, however bold, is no rectangle with holes (a 0, a coin or a button is round; a bar
+    is solid)."""
+    # the note against the desk, whatever the light across it; opened, so that no thin light
+    # thing on the desk (a key's letter, a cable) joins it
+    light = extreme_filter(extreme_filter(gray > _otsu(gray), NOTE_EDGE, np.minimum), NOTE_EDGE, np.maximum)
+    labels, count = label(light)
+    if count == 0:
+        return None
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    note = labels == sizes.argmax()
+    if border_pixels(note).any():
+        return None
+    filled = note | _enclosed(note)
+    area = np.count_nonzero(filled)
+    writing = (area - sizes.max()) / area
+    if area < NOTE_SHARE * gray.size or not NOTE_WRITING[0] <= writing <= NOTE_WRITING[1]:
+        return None
+    if rectangle_share(filled) < RECTANGULAR:
+        return None
+    # the note is its hull: a digit written to its edge joins the desk's dark, but is on it
+    hull = Image.new("1", (gray.shape[1], gray.shape[0]))
+    ImageDraw.Draw(hull).polygon([tuple(corner) for corner in _hull(filled)], fill=1)
+    return ~extreme_filter(~np.asarray(hull), NOTE_EDGE, np.maximum)  # less its blurred edge
 
 
 def ink_map(gray: np.ndarray, floor: float = 0.0) -> np.ndarray:
@@ -560,6 +619,12 @@ def _ink_maps(gray: np.ndarray, floor: float, light: bool) -> tuple[np.ndarray, 
     small = np.asarray(Image.fromarray(gray).resize(small_size, Image.Resampling.BOX), dtype=np.float32)
     lightest = float(small.max())  # averaged over a cell: a glint or a hot pixel is not the paper
     polarity = _polarity(gray, small)
+    if polarity == "note":
+        # the desk around a note is no part of the page: it takes the note's paper level
+        note = _note_on_desk(gray)
+        gray = np.where(note, gray, quantile(gray[note], 0.5)).astype(np.float32)
+        small = np.asarray(Image.fromarray(gray).resize(small_size, Image.Resampling.BOX), dtype=np.float32)
+        lightest, polarity = float(small.max()), "dark"
     if polarity in ("dark", "dark framed"):
         gray, small = 1.0 - gray, 1.0 - small
 

@@ -631,6 +631,62 @@ def test_a_sheet_on_a_desk_that_fills_less_than_half_the_photo(reader, mnist):
     assert share_read(readings, mnist.y_test[:20]) >= 0.9, [getattr(r, "number", r) for r in readings]
 
 
+def note_on_desk(digits: list[np.ndarray], rng: np.random.Generator, shade: bool) -> Image.Image:
+    """A light sticky note, turned a little, with a number on it, lying on a dark grainy desk
+    that fills most of the photo, its shadow beneath it; with `shade`, a soft shadow (a hand,
+    a phone) across the photo from one side, over part of the note."""
+    scale, width = 2, len(digits) * 56 + 60
+    note = np.full((width, width), float(rng.uniform(200, 235)))
+    for i, digit in enumerate(digits):
+        top, left = (width - 56) // 2, 30 + i * 56
+        note[top : top + 56, left : left + 56] -= 0.75 * np.kron(digit, np.ones((scale, scale)))
+    angle = float(rng.uniform(-15, 15))
+    turned = Image.fromarray(note.clip(0, 255).astype(np.uint8)).rotate(angle, Image.Resampling.BILINEAR, expand=True)
+    shape = Image.new("L", (width, width), 255).rotate(angle, Image.Resampling.BILINEAR, expand=True)
+    side = int(turned.width * rng.uniform(2.0, 2.6))
+    desk = Image.fromarray(rng.normal(rng.uniform(40, 90), 6, (side * 3 // 4, side)).clip(0, 255).astype(np.uint8))
+    x, y = (int(rng.integers(10, limit - turned.width - 10)) for limit in desk.size)
+    desk.paste(0, (x + 6, y + 8), shape.filter(ImageFilter.GaussianBlur(6)))  # the note's shadow
+    desk.paste(turned, (x, y), shape)
+    photo = np.asarray(desk, np.float32)
+    if shade:
+        rows, cols = np.mgrid[0 : photo.shape[0], 0 : photo.shape[1]] / max(photo.shape)
+        direction = rng.uniform(0, 2 * np.pi)
+        across = np.cos(direction) * (cols - cols.mean()) + np.sin(direction) * (rows - rows.mean())
+        photo *= 1 - rng.uniform(0.25, 0.45) / (1 + np.exp(-across / 0.05))
+    return Image.fromarray(photo.clip(0, 255).astype(np.uint8))
+
+
+def test_a_note_on_a_dark_desk_is_the_page(reader, mnist):
+    """A note a fifth of the photo: the sheet test needs a quarter of the photo light, and the
+    desk or the note's shadow may be darker than the pen. The note is the largest light part
+    (split from the desk at the Otsu level, so that a soft shadow across it keeps it whole), a
+    rectangle at an angle, off the border, holding a little dark: it is the paper, and the
+    desk around it is painted over. Measured: 3 of these 40 before ("0": the note's
+    outline); 32 with the note cut at a fixed level under the lightest (5 of the 10
+    shaded); 37 now (10 of 10)."""
+    rng = np.random.default_rng(1)
+    photos, labels = [], []
+    for k in range(40):
+        chosen = rng.choice(len(mnist.x_test), 3, replace=False)
+        photos.append(note_on_desk(list(mnist.x_test[chosen]), rng, shade=k % 4 == 0))
+        labels.append("".join(str(d) for d in mnist.y_test[chosen]))
+    readings = reader.read_all(photos)
+    assert share_read(readings, labels) >= 0.85, [getattr(r, "number", r) for r in readings]
+
+
+def test_a_bold_light_digit_with_loops_is_no_note(reader, mnist):
+    """A light digit's strokes, however bold, enclose a little dark too, but are no rectangle:
+    they stay the ink (without that test, the first bold 0 read "no digit found")."""
+    rng = np.random.default_rng(0)
+    for digit in (0, 4, 6, 8, 9):
+        for image in first_of(mnist, digit, 2):
+            bold = Image.fromarray(image).resize((160, 160)).filter(ImageFilter.MaxFilter(9))
+            photo = rng.normal(40, 6, (240, 240))  # a grainy dark ground
+            photo[40:200, 40:200] += 0.8 * np.asarray(bold, np.float32)
+            assert reader.read_number(png(Image.fromarray(photo.clip(0, 255).astype(np.uint8)))).number == str(digit)
+
+
 def test_a_sheet_on_a_desk_is_told_the_same_way_round_on_every_cpu():
     """The sheet test looks at the darkest pixels: are they on the sheet (ink) or beside it? It
     took the 16 darkest by np.argpartition, and among equals (saturated black: a stroke on the
