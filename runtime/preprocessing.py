@@ -544,7 +544,7 @@ def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
         and not _cropped_tight(gray, gray > middle, middle, spread)
     ):
         return "dark"  # (a light digit cropped tight is light ink: its bold strokes vote dark)
-    if darkest < background and _note_on_desk(gray) is not None:
+    if darkest < background and _note_on_desk(gray) is not None:  # (a flat dark ground holds no note)
         return "note"
     # The median is the dark side. On a photo of a sheet of paper on a darker desk that is the
     # desk: then a large part of the grid is light (a light digit's strokes are thin, the grid
@@ -567,11 +567,10 @@ def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
 
 def _note_on_desk(gray: np.ndarray) -> np.ndarray | None:
     """A note, a card or a receipt lying inside the photo on a darker desk (a bool mask of it),
-    or None: the largest light part is a rectangle (at any angle) off
-    the border, and what it encloses, the writing, is a small share of it. The desk or the
-    note's shadow may be darker than the pen, so the darkest pixels tell nothing; a light
-    digit, however bold, is no rectangle with holes (a 0, a coin or a button is round; a bar
-    is solid)."""
+    or None: the largest light part is a rectangle (at any angle) off the border, and what
+    it encloses, the writing, is a small share of it. The desk or the note's shadow may be
+    darker than the pen, so the darkest pixels tell nothing; a light digit, however bold, is
+    no rectangle with holes (a 0, a coin or a button is round; a bar is solid)."""
     # the note against the desk, whatever the light across it; opened, so that no thin light
     # thing on the desk (a key's letter, a cable) joins it
     light = extreme_filter(extreme_filter(gray > _otsu(gray), NOTE_EDGE, np.minimum), NOTE_EDGE, np.maximum)
