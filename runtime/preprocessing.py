@@ -526,35 +526,36 @@ def _darker_locally(gray: np.ndarray, spread: float) -> bool:
     return dark > 2 * light and light < UNEVEN_LIGHT
 
 
-def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
+def _polarity(gray: np.ndarray, small: np.ndarray) -> tuple[str, np.ndarray | None]:
     """Step 3: "dark" ink on lighter paper, "dark framed" (dark ink filling most of the image, paper
     along its border), "light framed" (the same with light ink: a light digit cropped tight),
     "note" (dark ink on a light note lying on a darker desk) or "light" ink (`small`: `gray`
-    on the coarse grid)."""
+    on the coarse grid); and for a note, the mask of it."""
     # extremes, not percentiles: a thin digit on a big page can be under 1% of the pixels
     darkest, background, lightest = gray.min(), quantile(gray, 0.5), gray.max()
     middle, spread = (lightest + darkest) / 2, lightest - darkest
     if lightest - background < background - darkest:  # the paper is nearer the light end: dark ink
-        return "light framed" if _cropped_tight(gray, gray > middle, middle, spread) else "dark"
+        return ("light framed" if _cropped_tight(gray, gray > middle, middle, spread) else "dark"), None
     if _paper_frames_ink(gray, middle) or _cropped_tight(gray, gray <= middle, middle, spread):
-        return "dark framed"
+        return "dark framed", None
     if (
         lightest - background < UNEVEN_BALANCE * (background - darkest)
         and _darker_locally(gray, spread)
         and not _cropped_tight(gray, gray > middle, middle, spread)
     ):
-        return "dark"  # (a light digit cropped tight is light ink: its bold strokes vote dark)
-    if darkest < background and _note_on_desk(gray) is not None:  # (a flat dark ground holds no note)
-        return "note"
+        return "dark", None  # (a light digit cropped tight is light ink: its bold strokes vote dark)
+    note = _note_on_desk(gray) if darkest < background else None  # (a flat dark ground holds no note)
+    if note is not None:
+        return "note", note
     # The median is the dark side. On a photo of a sheet of paper on a darker desk that is the
     # desk: then a large part of the grid is light (a light digit's strokes are thin, the grid
     # lies mostly between them), and the darkest pixels, the ink, are darker than the desk and
     # lie on or beside that light part (a light digit's darkest pixels are its dark background).
     if background - darkest < DESK_INK:
-        return "light"
+        return "light", None
     light = small > lightest - SHEET_LEVEL * (lightest - darkest)
     if np.count_nonzero(light) < SHEET_SHARE * small.size:
-        return "light"
+        return "light", None
     near_light = extreme_filter(light, 3, np.maximum)  # a stroke may fill its own cell: the sheet is beside it
     # the pixels as dark as the 16th darkest, all of them: which of equals np.argpartition
     # picks differs between CPUs (its x86 SIMD sort), and saturated ink is many equals
@@ -562,7 +563,7 @@ def _polarity(gray: np.ndarray, small: np.ndarray) -> str:
     level = np.partition(gray.ravel(), darkest_pixels - 1)[darkest_pixels - 1]
     rows, cols = np.nonzero(gray <= level)
     on_sheet = near_light[rows * small.shape[0] // gray.shape[0], cols * small.shape[1] // gray.shape[1]]
-    return "dark" if np.count_nonzero(on_sheet) > on_sheet.size / 2 else "light"
+    return ("dark" if np.count_nonzero(on_sheet) > on_sheet.size / 2 else "light"), None
 
 
 def _note_on_desk(gray: np.ndarray) -> np.ndarray | None:
@@ -617,10 +618,9 @@ def _ink_maps(gray: np.ndarray, floor: float, light: bool) -> tuple[np.ndarray, 
     small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
     small = np.asarray(Image.fromarray(gray).resize(small_size, Image.Resampling.BOX), dtype=np.float32)
     lightest = float(small.max())  # averaged over a cell: a glint or a hot pixel is not the paper
-    polarity = _polarity(gray, small)
-    if polarity == "note":
+    polarity, note = _polarity(gray, small)
+    if note is not None:
         # the desk around a note is no part of the page: it takes the note's paper level
-        note = _note_on_desk(gray)
         gray = np.where(note, gray, quantile(gray[note], 0.5)).astype(np.float32)
         small = np.asarray(Image.fromarray(gray).resize(small_size, Image.Resampling.BOX), dtype=np.float32)
         lightest, polarity = float(small.max()), "dark"

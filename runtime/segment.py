@@ -335,12 +335,12 @@ def _encloses(outer: Component, inner: Component) -> bool:
 
 
 def _ringed(outer: Component, inner: Component) -> bool:
-    """`outer` lies all around `inner`: with room above and below it (an underline that a
-    digit touches reaches no higher than that digit's top), and its ink met in nearly every
-    one of eight directions from `inner`'s centre (an open ring's gap is one; a 5's tail over
-    a mark beside it is not around it)."""
+    """`outer`, which encloses `inner`, lies all around it: with room above and below it (an
+    underline that a digit touches reaches no higher than that digit's top), and its ink met
+    in nearly every one of eight directions from `inner`'s centre (an open ring's gap is one;
+    a 5's tail over a mark beside it is not around it)."""
     room = RING_ROOM * inner.height
-    if not (_encloses(outer, inner) and outer.box[1] + room <= inner.box[1] and inner.box[3] + room <= outer.box[3]):
+    if outer.box[1] + room > inner.box[1] or inner.box[3] + room > outer.box[3]:
         return False
     y = (inner.box[1] + inner.box[3]) // 2 - outer.box[1]
     x = (inner.box[0] + inner.box[2]) // 2 - outer.box[0]
@@ -588,11 +588,13 @@ def find_components(
     kept = []
     for part in parts:
         framed = _framed(part.mask)
+        inside = [q for q in parts if _encloses(part, q)]
         if (
-            not framed
+            inside
+            and not framed
             and not _touches_border(part, ink.shape)
             and share(part.mask) <= RING_SHARE
-            and any(_ringed(part, q) for q in parts)
+            and any(_ringed(part, q) for q in inside)
             and not _straight(part.mask, RING_RUN * reference, RING_RUN * reference)
         ):
             continue  # thin ink around a digit, no box, no line across the page: a ring drawn round it
@@ -601,7 +603,7 @@ def find_components(
             or part.width > LINE_WIDE * reference
             or part.height > TALL * reference
             and not (part.width <= STEM * part.height and _digit_tall(part, reference, tallest, ink.shape))
-            or any(_encloses(part, q) for q in parts)
+            or inside
         ):
             longest_h, longest_v = LONG_RUN_H * reference, LONG_RUN_V * reference
             if framed:  # an empty box, or one drawn no larger than what it holds: its sides go
