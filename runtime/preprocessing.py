@@ -5,7 +5,8 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
 
 1. decode      any format Pillow reads; first frame of an animation; EXIF orientation
                applied; a declared size over MAX_PIXELS is refused before decoding
-               (decompression bombs); large JPEGs decode at a reduced scale (fast).
+               (decompression bombs); large JPEGs decode at a reduced scale (fast), in
+               YCbCr: its Y is the luminance, its colour there for `colour_axis`.
                numpy arrays: uint8 as is, other integers like a 16-bit file of the
                same values, floats in [0, 1] or [0, 255]; NaN or infinity is refused.
 2. grayscale   any mode (RGB, RGBA, L, LA, P, I;16, CMYK, LAB, ...) to luminance in
@@ -13,7 +14,9 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
                black when the opaque strokes are light, so light ink on a transparent
                canvas still shows). Hard-edged transparency over one key colour (a GIF or
                PNG-8 with a transparent index) is composited on that colour: it is the
-               matte the anti-aliased fringe was blended against.
+               matte the anti-aliased fringe was blended against. Where ink and paper
+               differ in hue only (red on green), luminance shows no ink: the number
+               reader then looks along the colours' main axis of hue (`colour_axis`).
 3. polarity    MNIST digits are white on black. The background is most of the image, so
                a median nearer the light end than the dark end means dark ink on paper
                (however dim the photo): invert. So does a page under a spot light whose
@@ -42,7 +45,10 @@ centred like MNIST was misread. Every step below undoes one way a real image dif
                ink: what the outline encloses, as dark as the pen, is ink (and the
                coarse window is widened to the strokes). Where the ink fills the image,
                the background is the plane through the paper along its border (a
-               digit cropped tight, dark or light).
+               digit cropped tight, dark or light). Ink along a side of the image from
+               end to end, narrow and solid there (a whiteboard's frame, a scanner lid's
+               shadow), is no writing: it leaves the ink, and when it was the strongest
+               ink the grey image is painted over there and the step runs again.
 5. find        the digits among the ink: connected components, with lines, frames,
                specks and the residue of desks, shadows and vignettes set aside, broken
                digits merged and touching ones cut (tegaki.runtime.segment; the
@@ -92,6 +98,9 @@ SHEET_LEVEL, SHEET_SHARE = 0.25, 0.25  # grid cells this near the lightest, this
 DESK_INK = 0.1  # ... when ink this much darker than the median (the desk) lies on it
 NOTE_SHARE = 0.05  # a light rectangle off the border this much of the image (a note on a desk) ...
 NOTE_WRITING = (0.005, 0.3)  # ... enclosing this share of itself (writing) ...
+STRIP = 0.1  # of the image across: ink along a side from end to end no wider than this ...
+STRIP_FULL = 0.9  # ... and along this share of the border is a frame's strip, painted over ...
+STRIP_MARGIN = 5  # ... this many pixels across its blurred edge
 RECTANGULAR = 0.85  # ... and filling this much of the smallest rectangle around it is paper
 NOTE_EDGE = 5  # pixels: a window wider than the blur of its edge
 FRAMED = 0.75  # share of the border's pixels on the light side: paper around dark ink that fills the image ...
@@ -120,6 +129,7 @@ SOLID = 0.75  # ... unless, filled in, its part would fill this much of its box,
 TRIM = 0.002  # fraction of ink mass ignored at each edge of the bounding box
 THIN_STROKE = 1.2  # frame pixels: strokes thinner than this (MNIST's thinnest 1%) are widened ...
 MIN_STROKE = 2.2  # ... to about this (near MNIST's median)
+COLOUR_SAMPLES = 20_000  # pixels enough to find an image's main axis of hue
 DECODE_SCALE = "tegaki_decode_scale"  # info key: the file is this many times larger than the decoded image
 
 
@@ -144,7 +154,8 @@ def load_image(source: ImageSource) -> Image.Image:
                 f"{prefix}{image.width}x{image.height} pixels is over the {MAX_PIXELS // 1_000_000} MP limit"
             )
         if image.format == "JPEG" and image is not source:  # decode at 1/2, 1/4 or 1/8 scale when that is plenty
-            image.draft("L" if image.mode in ("L", "RGB") else image.mode, (2 * WORK_SIDE, 2 * WORK_SIDE))
+            # YCbCr: its luminance as an "L" draft gives it, and the colour for `colour_axis`
+            image.draft("YCbCr" if image.mode == "RGB" else image.mode, (2 * WORK_SIDE, 2 * WORK_SIDE))
             image.info[DECODE_SCALE] = image.decoderconfig[0] if image.decoderconfig else 1
         image.load()  # also a caller's lazily opened image: its decoding errors are ours to report
         return ImageOps.exif_transpose(image)
@@ -211,6 +222,22 @@ def to_grayscale(image: Image.Image) -> np.ndarray:
     else:
         backdrop = 0.0 if np.median(luminance[opaque]) > 0.5 else 1.0
     return luminance * alpha + backdrop * (1.0 - alpha)
+
+
+def colour_axis(image: Image.Image) -> np.ndarray | None:
+    """The image's colours along their main axis of hue (across the grey axis: not brightness),
+    on the same scale as luminance and never stretched: where ink and paper differ in hue but
+    hardly in brightness (red on green), luminance shows no ink, and this does. None without
+    colour (a grey mode, or transparency, which `to_grayscale` composites)."""
+    if image.mode not in ("RGB", "P", "CMYK", "YCbCr") or "transparency" in image.info:
+        return None
+    rgb = np.asarray(image.convert("RGB"), dtype=np.float32).reshape(-1, 3) / 255.0
+    centred = rgb - rgb.mean(axis=0)
+    grey = np.full(3, 3**-0.5, np.float32)
+    hues = centred - np.outer(centred @ grey, grey)
+    axis = np.linalg.svd(hues[:: max(1, len(hues) // COLOUR_SAMPLES)], full_matrices=False)[2][0]
+    values = hues @ axis  # a unit axis: distances between colours kept
+    return ((values - values.min()) / max(float(np.ptp(values)), 1.0)).reshape(image.height, image.width)
 
 
 def _key_colour(luminance: np.ndarray, alpha: np.ndarray) -> float | None:
@@ -375,8 +402,8 @@ def _paper_frames_ink(gray: np.ndarray, middle: float) -> bool:
         return False
     # a solid shape (a thumb, a coin, a badge with its light digit) is convex, a marker's digit
     # is not; light inside the dark beyond a fat digit's loops is a light digit on a dark sign
-    enclosed = _enclosed(dark)
-    return np.count_nonzero(enclosed) < FRAMED_HOLES * dark.size and convex_share(dark | enclosed) < CONVEX
+    inside = enclosed(dark)
+    return np.count_nonzero(inside) < FRAMED_HOLES * dark.size and convex_share(dark | inside) < CONVEX
 
 
 def _cropped_tight(gray: np.ndarray, ink: np.ndarray, middle: float, spread: float) -> bool:
@@ -412,12 +439,12 @@ def _cropped_tight(gray: np.ndarray, ink: np.ndarray, middle: float, spread: flo
     corners = {paper[0, 0], paper[0, -1], paper[-1, 0], paper[-1, -1]}
     if len(corners) == 4 and corners <= set(pieces.tolist()):
         return False  # a corner of paper at every corner, apart: a vignette round a light middle
-    enclosed = _enclosed(ink)
-    if convex_share(ink | enclosed) < CONVEX:
+    inside = enclosed(ink)
+    if convex_share(ink | inside) < CONVEX:
         return True
     # convex with what it encloses: a coin, a badge with its digit; or a bold 0, whose hole
     # is one round piece (a badge's light digit has strokes, a 1's bar is long) and not a pinhole
-    holes, large = _large_parts(enclosed)
+    holes, large = _large_parts(inside)
     if len(large) != 1:
         return False
     hole = holes == large[0]
@@ -445,7 +472,7 @@ def _large_parts(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return labels, np.flatnonzero(large)
 
 
-def _enclosed(mask: np.ndarray) -> np.ndarray:
+def enclosed(mask: np.ndarray) -> np.ndarray:
     """What a bool mask encloses: the parts of its complement that do not reach the border."""
     outside, _ = label(np.pad(~mask, 1, constant_values=True))
     return outside[1:-1, 1:-1] > 1  # label 1 is what reaches the border
@@ -583,7 +610,7 @@ def _note_on_desk(gray: np.ndarray) -> np.ndarray | None:
     note = labels == sizes.argmax()
     if border_pixels(note).any():
         return None
-    filled = note | _enclosed(note)
+    filled = note | enclosed(note)
     area = np.count_nonzero(filled)
     writing = (area - sizes.max()) / area
     if area < NOTE_SHARE * gray.size or not NOTE_WRITING[0] <= writing <= NOTE_WRITING[1]:
@@ -610,7 +637,54 @@ def ink_and_lighter(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def _ink_maps(gray: np.ndarray, floor: float, light: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """`ink_map`'s steps; with `light`, also the lighter parts of its final cut."""
+    """`ink_map`'s steps; with `light`, also the lighter parts of its final cut. A strip of
+    ink along a side from end to end (a whiteboard's frame, a scanner's lid) is no writing:
+    it leaves the ink. When it is stronger than the writing, it also left the writing under
+    the threshold: the grey image is painted over there with the paper's level and the
+    steps run again."""
+    ink, lighter = _ink_steps(gray, floor, light)
+    strips = _side_strips(ink > 0)
+    if strips is None:
+        return ink, lighter
+    writing = ink[~strips & (ink > 0)]
+    if writing.size and quantile(ink[strips], 0.5) <= quantile(writing, 0.99):
+        # the writing is as strong as the strip: only the strip goes
+        ink[strips] = 0.0
+        if lighter is not None:
+            lighter[strips] = 0.0
+        return ink, lighter
+    painted = np.where(extreme_filter(strips, STRIP_MARGIN, np.maximum), quantile(gray, 0.5), gray)
+    return _ink_steps(painted.astype(np.float32), floor, light)
+
+
+def _side_strips(inked: np.ndarray) -> np.ndarray | None:
+    """The parts of the ink that run along a side of the image from end to end, no wider
+    than STRIP of it across and solid along the border (STRIP_FULL); None when there are
+    none. A digit cropped that tight fills the image across, and a 7's bar at the top of
+    its crop is one part with its stem."""
+    height, width = inked.shape
+    if max(share(line) for line in (inked[:, 0], inked[:, -1], inked[0], inked[-1])) < STRIP_FULL:
+        return None  # the usual case, at the cost of four lines
+    labels, count = label(inked)
+    rows, cols = np.nonzero(labels)
+    parts = labels[rows, cols]
+    top, left = np.full(count + 1, height), np.full(count + 1, width)
+    bottom, right = np.zeros(count + 1, int), np.zeros(count + 1, int)
+    np.minimum.at(top, parts, rows)
+    np.minimum.at(left, parts, cols)
+    np.maximum.at(bottom, parts, rows + 1)
+    np.maximum.at(right, parts, cols + 1)
+    upright = (top == 0) & (bottom == height) & (right - left <= STRIP * width)
+    lying = (left == 0) & (right == width) & (bottom - top <= STRIP * height)
+    strips = np.zeros(count + 1, bool)
+    for line, across in ((labels[:, 0], upright), (labels[:, -1], upright), (labels[0], lying), (labels[-1], lying)):
+        strips |= across & (np.bincount(line, minlength=count + 1) >= STRIP_FULL * line.size)
+    strips[0] = False
+    return strips[labels] if strips.any() else None
+
+
+def _ink_steps(gray: np.ndarray, floor: float, light: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Steps 3 and 4 on a grey image (`_ink_maps`)."""
     height, width = gray.shape
     # Background, first pass: a grey opening on a coarse grid, wider than any stroke. It follows
     # smooth light, but blurs a sharp edge (a shadow's, a sheet's on a desk) into a band of "ink".
@@ -685,10 +759,10 @@ def _fill_wide_strokes(gray: np.ndarray, ink: np.ndarray, background: np.ndarray
     inked = np.bincount(beside.ravel(), weights=(ink > 0).ravel(), minlength=count + 1)
     # grain leaves dark specks between its clumps, a few pixels each; a stroke's inside is large
     large = np.bincount(labels.ravel(), minlength=count + 1) >= smallest
-    enclosed = large & (inked >= WIDE_STROKE_RIM * np.maximum(around, 1))
-    enclosed[border_pixels(labels)] = False
-    enclosed[0] = False
-    filled = enclosed[labels]
+    surrounded = large & (inked >= WIDE_STROKE_RIM * np.maximum(around, 1))
+    surrounded[border_pixels(labels)] = False
+    surrounded[0] = False
+    filled = surrounded[labels]
     if not filled.any():
         return False
     # filled in, a dark object (a thumb, a phone, a coin, a blot) is one solid or convex shape:

@@ -36,7 +36,7 @@ from tegaki.runtime.preprocessing import (
     to_grayscale,
     working_image,
 )
-from tegaki.runtime.segment import LIGHT_SURE, find_digits, join_broken, split_wide
+from tegaki.runtime.segment import LIGHT_SURE, find_digits, join_broken, lies_flat, split_wide
 
 DEFAULT_MODEL = "edge-int8.onnx"  # in tegaki.assets; see assets/README.md for how it was made
 MIN_CONFIDENCE = 0.5  # a digit the model is less sure of is reported unreadable ("?"), not guessed
@@ -173,7 +173,7 @@ class DigitReader:
             for frame, box, plausible, lighter, p in zip(
                 item.frames, item.boxes, item.plausible, item.lighter, probabilities[start:]
             ):
-                readable = single or (plausible and float(p.max()) >= MIN_CONFIDENCE)
+                readable = single or (plausible and float(p.max()) >= MIN_CONFIDENCE and not lies_flat(frame))
                 if lighter and not (readable and float(p.max()) >= LIGHT_SURE):
                     continue  # a faint mark, not a digit written lighter
                 label = self.labels[int(p.argmax())]

@@ -7,13 +7,15 @@ beside it:
 
 1. label       components of the ink (runs per row joined by union-find: numpy only);
                specks under 1 % of the largest area inside the image dropped at once;
-               among many specks of one size (noise), only what stands out is kept.
+               among many specks of one size (noise), only what stands out is kept:
+               in area, or, among the letters of a page of print, in height.
                Ink all along the border around one convex shape that is not ink is the
                paper around an object filling the photo (a coin): no digit.
 2. reference   the digit height: the heaviest component that does not touch the border,
                is digit-sized, not much wider than a pair of digits, does not enclose
                others (all of them when every component touches the border: a tight crop),
-               is no blot (ink filling its box without a loop: spilled, not written) and
+               is no blot (ink filling its box without a loop: spilled, not written; or
+               a convex outline around letters side by side: a printed logo) and
                holds no five lines across the image (a dark-ruled page taken for ink).
 3. lines       a component wider or taller than a digit, one enclosing others or a
                hollow box (a frame) loses its straight lines (runs longer than any digit
@@ -59,6 +61,8 @@ beside it:
                its box without a loop (a blot) is marked implausible: the reader reports
                it as unreadable. Pinholes in a thick stroke are not loops, and the
                finest (grain's pricks in a bold stroke, a pixel or two) are not noise.
+               So is a straight stroke lying flatter than any 1 leans (a dash of a
+               dashed line, hatching), whatever the model reads (`lies_flat`).
 9. edges       a group with paper of one level on one side and another (or a band of
                "ink": the desk) on the other is a piece of a sheet's or a shadow's edge,
                not a 1 (`on_an_edge`, on the grey image the ink came from), unless its
@@ -73,9 +77,12 @@ beside it:
 Everything works on the preprocessing's working image (a few hundred pixels across).
 `find_digits` makes it from a decoded image and runs the steps; when the digits found there
 are only a few pixels tall (a digit photographed from afar), or none stood out, it looks
-again at twice the resolution, and when they are still tiny there, at four times.
+again at twice the resolution, and when they are still tiny there, at four times. When no
+ink stood out at all, it looks along the image's hue instead of its brightness.
 """
 
+import contextlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import NamedTuple
@@ -84,12 +91,15 @@ import numpy as np
 from PIL import Image
 
 from tegaki.runtime.connected import label, runs
+from tegaki.runtime.contract import IMAGE_SIZE
 from tegaki.runtime.errors import ImageError
 from tegaki.runtime.preprocessing import (
     CONVEX,
     WORK_SIDE,
     border_pixels,
+    colour_axis,
     convex_share,
+    enclosed,
     extreme_filter,
     ink_and_lighter,
     ink_map,
@@ -101,7 +111,11 @@ from tegaki.runtime.preprocessing import (
 
 SPECK_AREA = 0.01  # of the largest component's area: dropped before anything else
 MANY_PARTS = 40  # more components than this is a noisy page: a number with its clutter has a few dozen ...
-STANDS_OUT = 15  # ... where a digit's area is at least this many times the median component's
+STANDS_OUT = 15  # ... where a digit's area is at least this many times the median component's ...
+STANDS_TALL = 4  # ... or, among no more than PRINT_PARTS (a page of print), its height this many times ...
+PRINT_HEIGHT, PRINT_PARTS = 4, 500  # ... the median's, taken as at least this many pixels (grain's: 1-2 px) ...
+PEN_AREA = 3  # ... and its area this many times its height (grain's strands and a grid's pieces: 1-2) ...
+PRINT_TALLEST = 0.25  # ... and no taller than this share of the image
 MAX_PARTS = 150  # ... and only the largest are kept
 SPECK_HEIGHT = 0.5  # of the reference height: a group less tall is a speck, a dash or a line's remnant
 LINE_OVERLAP = 0.5  # of its height: a digit shares at least this many rows with the reference digit
@@ -148,6 +162,11 @@ MAX_HOLES = 3  # an 8 has two; scribbles have many
 PINHOLES = 8  # more holes than this is noise ...
 PINHOLE_AREA = 0.0005  # ... counting those of this share of the height squared (grain pricks a bold stroke finer)
 LOOP_AREA = 0.005  # of the height squared: a smaller hole is a pinhole in a thick stroke, not a loop
+ONE_LEAN = 55  # degrees from upright: MNIST's 1s lean up to 48 (99.9th percentile), a 1 on a sloped line 47 ...
+STRAIGHT = 5.0  # ... and a stroke this many times longer than wide (its ink's second moments) is no digit
+SOLID_BOX = 0.4  # of its box: ink filling less of it is strokes (most digits: 0.2-0.5) ...
+SOLID_INK, SOLID_HULL = 0.85, 0.9  # ... ink filling this much of its outline, this convex, is an object ...
+SIDE_BY_SIDE = 0.5  # ... when two of its holes share this much of the shorter's rows (letters, not loops)
 MAX_FILL = 0.75  # fraction of its box a group may fill: more is a blot, not strokes (unless it has a loop: a thick 0)
 FAINT = 0.7  # of the reference digit's stroke strength: fainter at the border is not the same pen's ink
 LIGHT_HEIGHT = (0.6, 1.3)  # reference heights of a digit written lighter than the rest (a faint piece of one: less)
@@ -169,6 +188,9 @@ PLANE_SAMPLES = 400  # paper pixels enough to fit that plane
 OBJECT_BORDER = 0.6  # of the border's pixels: ink along this much of it (a coin's corners: 0.84-0.94) ...
 OBJECT_CORNERS = 0.1  # ... and over this much of the image, around one convex part ...
 OBJECT_SHARE = 0.95  # ... that holds this much of what is not ink, is the paper around an object
+
+
+_MOMENTS = np.arange(IMAGE_SIZE, dtype=np.float32) ** np.arange(3, dtype=np.float32)[:, None]  # 1, row, row²
 
 
 @dataclass(frozen=True)
@@ -202,17 +224,54 @@ class Component:
             if np.count_nonzero(areas >= PINHOLE_AREA) > PINHOLES:
                 return False
             holes = int(np.count_nonzero(areas >= LOOP_AREA))
-        return not (full and holes == 0) and holes <= MAX_HOLES
+        return not (full and holes == 0) and holes <= MAX_HOLES and not self._solid()
 
     def blot(self) -> bool:
-        """Ink that fills its box without a loop: spilled, not written."""
-        return self._full() and not np.any(_hole_areas(self.mask) >= LOOP_AREA)
+        """Ink that fills its box without a loop (spilled), or a convex outline around letters
+        side by side (a printed logo): not written."""
+        return self._full() and not np.any(_hole_areas(self.mask) >= LOOP_AREA) or self._solid()
+
+    def _solid(self) -> bool:
+        """Whether the ink fills a convex outline but for holes side by side (a logo and its
+        letters): strokes leave most of theirs empty, a bold digit's loops lie alone (0, 6,
+        9) or one above the other (8), and a fat marker may fill them (a thick 1 is narrow)."""
+        if share(self.mask) < SOLID_BOX or self.width <= 0.6 * self.height:
+            return False  # strokes, or a thick 1: most groups end here
+        inside = enclosed(self.mask)
+        outline = self.mask | inside
+        if np.count_nonzero(self.mask) < SOLID_INK * np.count_nonzero(outline) or convex_share(outline) < SOLID_HULL:
+            return False
+        loops = [
+            hole for hole in _components(*label(inside)) if np.count_nonzero(hole.mask) >= LOOP_AREA * self.height**2
+        ]
+        return any(
+            _shared_rows(a, b) >= SIDE_BY_SIDE * min(a.height, b.height) and _shared_columns(a, b) <= 0
+            for i, a in enumerate(loops)
+            for b in loops[i + 1 :]
+        )
 
     def _full(self) -> bool:
         return share(self.mask) > MAX_FILL and self.width > 0.6 * self.height  # a thick 1 fills its box
 
     def piece_count(self) -> int:
         return self.pieces if self.pieces is not None else label(self.mask)[1]
+
+
+def lies_flat(frame: np.ndarray) -> bool:
+    """Whether a framed group (28x28) is a straight stroke, STRAIGHT times longer than wide,
+    leaning more than ONE_LEAN from upright: the model may read a dash as a 1 or a 2, but no
+    digit is one (none of MNIST's 60,000 training digits). Framing keeps the aspect ratio,
+    so the angle holds."""
+    if np.count_nonzero(frame.any(axis=0)) <= np.count_nonzero(frame.any(axis=1)):
+        return False  # such a stroke is wider than tall: most digits end here
+    moments = _MOMENTS @ frame.astype(np.float32) @ _MOMENTS.T  # [p, q]: the sum of row^p col^q ink
+    total = float(moments[0, 0])
+    (_, x, xx), (y, xy, _), (yy, _, _) = (moments / total).tolist()
+    var_x, var_y, covariance = xx - x * x, yy - y * y, xy - x * y
+    # the longer axis's angle from the horizontal; the two axes' squared lengths: half ± spread
+    angle = 0.5 * math.degrees(math.atan2(2 * covariance, var_x - var_y))
+    half, spread = (var_x + var_y) / 2, math.hypot((var_x - var_y) / 2, covariance)
+    return 90 - abs(angle) > ONE_LEAN and half + spread >= STRAIGHT**2 * max(half - spread, 1e-9)
 
 
 # Gray's bit quads: each 2x2 window's pattern (1 a + 2 b + 4 c + 8 d for a b / c d) weighed so that
@@ -548,7 +607,17 @@ def find_components(
         # many specks of one size (noise, grain, a dot screen): only what stands out from them
         # may be a digit, and the steps below, which compare pairs, see only the largest
         kept = kept[np.argsort(-areas[kept], kind="stable")]
-        kept = kept[areas[kept] >= STANDS_OUT * np.median(areas[kept])][:MAX_PARTS]
+        standing = areas[kept] >= STANDS_OUT * np.median(areas[kept])
+        if len(kept) <= PRINT_PARTS:
+            # a page of small print, not grain: a digit written among its letters is thin, and
+            # stands out in height, not in area (what touches the border: a texture's stripes)
+            heights = np.array([parts[i].height for i in kept])
+            off_border = np.array([not _touches_border(parts[i], ink.shape) for i in kept])
+            tall = (heights >= STANDS_TALL * max(float(np.median(heights)), PRINT_HEIGHT)) & (
+                heights <= PRINT_TALLEST * ink.shape[0]  # not a blot of shading
+            )
+            standing |= off_border & tall & (areas[kept] >= PEN_AREA * heights)  # a pen's strokes, not strands
+        kept = kept[standing][:MAX_PARTS]
         if len(kept) == 0:
             return [], 0.0
     parts = [parts[i] for i in kept]
@@ -1008,10 +1077,11 @@ class Found(NamedTuple):
     reference: float  # the reference digit's height in working pixels (0: no group)
 
 
-def _groups_in(work: Image.Image, closer: int = 1) -> Found:
+def _groups_in(work: Image.Image, closer: int = 1, gray: np.ndarray | None = None) -> Found:
     """The digit groups of a working image; `closer`: how many times the first look's
-    resolution `work` has (find_digits' closer looks)."""
-    gray = to_grayscale(work)
+    resolution `work` has (find_digits' closer looks); `gray`: its grey image, when not its
+    luminance."""
+    gray = to_grayscale(work) if gray is None else gray
     if closer > 1:
         ink = ink_map(gray, floor=GHOST)
         groups, reference = find_components(ink, gray, MIN_SIDE_SHARE / closer)
@@ -1039,8 +1109,10 @@ def find_digits(image: Image.Image) -> Found:
     out there either, or what it saw is still under TINY_DIGIT (a number a hundredth of a
     photo tall), it looks once more at four times the first resolution, where a part a
     quarter as small may be a digit. Digit-sized groups that a look dropped (grain, a grid,
-    a clip) send it no closer: looked at closer, they would be judged by looser rules."""
-    work = working_image(image)
+    a clip) send it no closer: looked at closer, they would be judged by looser rules.
+    When no ink stood out in any look, the first is made again along the image's main axis
+    of hue (`colour_axis`): red ink on green paper may be as bright as the paper."""
+    first = work = working_image(image)
     found, missing = None, None
     try:
         found = _groups_in(work)
@@ -1059,6 +1131,10 @@ def find_digits(image: Image.Image) -> Found:
             found = seen
         closer *= 2
     if found is None:
+        hue = colour_axis(first)
+        with contextlib.suppress(ImageError):
+            if hue is not None and (seen := _groups_in(first, gray=hue)).groups:
+                return seen
         raise missing
     return found
 
