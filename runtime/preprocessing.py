@@ -643,7 +643,7 @@ def _ink_maps(gray: np.ndarray, floor: float, light: bool) -> tuple[np.ndarray, 
     the threshold: the grey image is painted over there with the paper's level and the
     steps run again."""
     ink, lighter = _ink_steps(gray, floor, light)
-    strips = _side_strips(ink > 0)
+    strips = _side_strips(ink)
     if strips is None:
         return ink, lighter
     writing = ink[~strips & (ink > 0)]
@@ -657,15 +657,15 @@ def _ink_maps(gray: np.ndarray, floor: float, light: bool) -> tuple[np.ndarray, 
     return _ink_steps(painted.astype(np.float32), floor, light)
 
 
-def _side_strips(inked: np.ndarray) -> np.ndarray | None:
+def _side_strips(ink: np.ndarray) -> np.ndarray | None:
     """The parts of the ink that run along a side of the image from end to end, no wider
     than STRIP of it across and solid along the border (STRIP_FULL); None when there are
     none. A digit cropped that tight fills the image across, and a 7's bar at the top of
     its crop is one part with its stem."""
-    height, width = inked.shape
-    if max(share(line) for line in (inked[:, 0], inked[:, -1], inked[0], inked[-1])) < STRIP_FULL:
+    height, width = ink.shape
+    if max(np.count_nonzero(line) / line.size for line in (ink[:, 0], ink[:, -1], ink[0], ink[-1])) < STRIP_FULL:
         return None  # the usual case, at the cost of four lines
-    labels, count = label(inked)
+    labels, count = label(ink > 0)
     rows, cols = np.nonzero(labels)
     parts = labels[rows, cols]
     top, left = np.full(count + 1, height), np.full(count + 1, width)

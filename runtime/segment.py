@@ -235,8 +235,8 @@ class Component:
         """Whether the ink fills a convex outline but for holes side by side (a logo and its
         letters): strokes leave most of theirs empty, a bold digit's loops lie alone (0, 6,
         9) or one above the other (8), and a fat marker may fill them (a thick 1 is narrow)."""
-        if share(self.mask) < SOLID_BOX or self.width <= 0.6 * self.height:
-            return False  # strokes, or a thick 1: most groups end here
+        if share(self.mask) < SOLID_BOX or self.width <= 0.6 * self.height or _holes(self.mask, self.piece_count()) < 2:
+            return False  # strokes, a thick 1, or fewer than two holes: most groups end here
         inside = enclosed(self.mask)
         outline = self.mask | inside
         if np.count_nonzero(self.mask) < SOLID_INK * np.count_nonzero(outline) or convex_share(outline) < SOLID_HULL:
