@@ -782,8 +782,8 @@ def test_a_printed_logo_is_no_digit_and_the_number_on_the_form_is_read(reader, m
     """A solid printed logo (a disc, a triangle, a rounded box with white letters) was the
     heaviest ink on a form: it became the reference digit ("0" at 0.98) and the handwritten
     number, off its line, was dropped. Ink that fills a convex outline but for holes side by
-    side (letters) or none is an object, never the reference. Measured on these 30 forms:
-    N before, M now; none of the logos is read as a digit now."""
+    side (letters) is an object, never the reference. Measured on these 30 forms: 1 read
+    before, 23 now."""
     rng = np.random.default_rng(21)
     forms, labels = [], []
     for k in range(30):
