@@ -46,6 +46,20 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
     return np.cumsum(paint, axis=1)[:, :width], components
 
 
+def boxes(labels: np.ndarray, count: int) -> np.ndarray:
+    """Each label's bounding box as rows of (left, top, right, bottom), right and bottom
+    exclusive; row n is label n (row 0, the background, is meaningless)."""
+    rows, cols = np.nonzero(labels)
+    ids = labels[rows, cols]
+    found = np.zeros((count + 1, 4), np.intp)
+    found[:, :2] = labels.shape[1], labels.shape[0]
+    np.minimum.at(found[:, 0], ids, cols)
+    np.minimum.at(found[:, 1], ids, rows)
+    np.maximum.at(found[:, 2], ids, cols + 1)
+    np.maximum.at(found[:, 3], ids, rows + 1)
+    return found
+
+
 def _roots_in_python(count: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Each run's component, by union-find over the touching pairs (a[k], b[k]): the
     component's first run."""

@@ -76,7 +76,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
-from tegaki.runtime.connected import label
+from tegaki.runtime.connected import boxes, label
 from tegaki.runtime.contract import IMAGE_SIZE
 from tegaki.runtime.errors import ImageError, TegakiError, reason
 
@@ -666,14 +666,7 @@ def _side_strips(ink: np.ndarray) -> np.ndarray | None:
     if max(np.count_nonzero(line) / line.size for line in (ink[:, 0], ink[:, -1], ink[0], ink[-1])) < STRIP_FULL:
         return None  # the usual case, at the cost of four lines
     labels, count = label(ink > 0)
-    rows, cols = np.nonzero(labels)
-    parts = labels[rows, cols]
-    top, left = np.full(count + 1, height), np.full(count + 1, width)
-    bottom, right = np.zeros(count + 1, int), np.zeros(count + 1, int)
-    np.minimum.at(top, parts, rows)
-    np.minimum.at(left, parts, cols)
-    np.maximum.at(bottom, parts, rows + 1)
-    np.maximum.at(right, parts, cols + 1)
+    left, top, right, bottom = boxes(labels, count).T
     upright = (top == 0) & (bottom == height) & (right - left <= STRIP * width)
     lying = (left == 0) & (right == width) & (bottom - top <= STRIP * height)
     strips = np.zeros(count + 1, bool)

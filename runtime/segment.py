@@ -90,7 +90,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
-from tegaki.runtime.connected import label, runs
+from tegaki.runtime.connected import boxes, label, runs
 from tegaki.runtime.contract import IMAGE_SIZE
 from tegaki.runtime.errors import ImageError
 from tegaki.runtime.preprocessing import (
@@ -374,17 +374,8 @@ def _components(labels: np.ndarray, count: int) -> list[Component]:
         box = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
         return [Component(box, labels[box[1] : box[3], box[0] : box[2]] > 0)]
     found = []
-    rows, cols = np.nonzero(labels)
-    ids = labels[rows, cols]
-    tops, bottoms = np.full(count + 1, labels.shape[0]), np.zeros(count + 1, np.intp)
-    lefts, rights = np.full(count + 1, labels.shape[1]), np.zeros(count + 1, np.intp)
-    np.minimum.at(tops, ids, rows)
-    np.maximum.at(bottoms, ids, rows + 1)
-    np.minimum.at(lefts, ids, cols)
-    np.maximum.at(rights, ids, cols + 1)
-    for n in range(1, count + 1):
-        box = (int(lefts[n]), int(tops[n]), int(rights[n]), int(bottoms[n]))
-        found.append(Component(box, labels[box[1] : box[3], box[0] : box[2]] == n))
+    for n, (left, top, right, bottom) in enumerate(boxes(labels, count)[1:].tolist(), start=1):
+        found.append(Component((left, top, right, bottom), labels[top:bottom, left:right] == n))
     return found
 
 
